@@ -1,0 +1,104 @@
+#include "golden/kernels/int_batchnorm.h"
+
+#include <algorithm>
+
+#include "golden/numerics/fixed_point.h"
+
+namespace octet {
+
+using fx::int128;
+using u128 = unsigned __int128;
+
+void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x1, int32_t* mu_q, int32_t* sigma_q,
+                         int32_t* x2) {
+  const int f_x1 = s.frac_x1(), f_mu = s.frac_mu(), f_sigma = s.frac_sigma(), f_bn = s.frac_BN();
+  const int64_t n = shape.count();
+  const int x2_bits = s.k_BN + 8;  // x2 container: k_BN - 1 fractional bits, 8 integer bits, sign
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < shape.channels; ++c) {
+    // 1. Statistics pass: S1 = sum x1 (int64), S2 = sum x1^2 (unsigned 128-bit).
+    int64_t s1 = 0;
+    u128 s2 = 0;
+    for (int64_t b = 0; b < shape.batch; ++b) {
+      const int32_t* xs = x1 + (b * shape.channels + c) * shape.pixels;
+      for (int64_t i = 0; i < shape.pixels; ++i) {
+        s1 += xs[i];
+        s2 += static_cast<u128>(static_cast<int128>(xs[i]) * xs[i]);
+      }
+    }
+    // 2. mu_q = Q(S1 / n, k_mu) = RHE(S1 * 2^(f_mu - f_x1) / n).
+    const int128 mu_num = f_mu >= f_x1 ? static_cast<int128>(s1) << (f_mu - f_x1) : static_cast<int128>(s1);
+    const int128 mu_den = f_mu >= f_x1 ? static_cast<int128>(n) : static_cast<int128>(n) << (f_x1 - f_mu);
+    const auto mu = static_cast<int32_t>(fx::RoundHalfEvenDivide(mu_num, mu_den));
+    // 3. sigma = sqrt(population variance) with the exact mean:
+    //    var = (n S2 - S1^2) / n^2 (units 2^(-2 f_x1)), so
+    //    sigma_q = RHE(sqrt(D * 4^(f_sigma - f_x1) / n^2)), D = n S2 - S1^2 >= 0; then + eps.
+    const u128 d = static_cast<u128>(n) * s2 - static_cast<u128>(static_cast<int128>(s1) * s1);
+    const int sh = 2 * (f_sigma - f_x1);
+    const u128 sq_num = sh >= 0 ? d << sh : d;
+    const u128 sq_den = sh >= 0 ? static_cast<u128>(n) * n : (static_cast<u128>(n) * n) << -sh;
+    const auto sigma = static_cast<int32_t>(fx::RoundHalfEvenSqrtOfRatio(sq_num, sq_den) + 1);  // + eps (1 LSB)
+    mu_q[c] = mu;
+    sigma_q[c] = sigma;
+    // 4. x2 = RHE((x1 - mu_q) * 2^(f_bn + f_sigma - F) / sigma_q), F = max(f_x1, f_mu) the
+    //    common fractional bits of x1 - mu_q.
+    const int f_common = std::max(f_x1, f_mu);
+    const int out_shift = f_bn + f_sigma - f_common;
+    for (int64_t b = 0; b < shape.batch; ++b) {
+      const int64_t base = (b * shape.channels + c) * shape.pixels;
+      for (int64_t i = 0; i < shape.pixels; ++i) {
+        const int128 centered = (static_cast<int128>(x1[base + i]) << (f_common - f_x1)) -
+                                (static_cast<int128>(mu) << (f_common - f_mu));
+        const int128 num = out_shift >= 0 ? centered << out_shift : centered;
+        const int128 den = out_shift >= 0 ? static_cast<int128>(sigma) : static_cast<int128>(sigma) << -out_shift;
+        const int64_t q = fx::SaturateToInt64(fx::RoundHalfEvenDivide(num, den));
+        x2[base + i] = static_cast<int32_t>(fx::SaturateSigned(q, x2_bits));
+      }
+    }
+  }
+}
+
+int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1, int e1_exp, const int16_t* gamma_q,
+                         const int32_t* x2, const int32_t* sigma_q, int32_t* e2, int64_t* dx1, int64_t* g_gamma,
+                         int64_t* g_beta, int* g_gamma_exp, int* g_beta_exp) {
+  const int f_bn = s.frac_BN(), f_sigma = s.frac_sigma();
+  const int e2_exp = e1_exp - s.frac_gamma();
+  const int dx1_exp = e2_exp - kBnBackwardExtraBits;
+  const int64_t n = shape.count();
+  // dx1 = 2^(e2_exp + f_sigma) [n 2^(2 f_bn) e2_i - 2^(2 f_bn) S_e - x2_i S_ex] / (n s 2^(2 f_bn)),
+  // expressed at dx1_exp: multiply by 2^(f_sigma + extra) and divide by n s 2^(2 f_bn).
+  const int scale = f_sigma + kBnBackwardExtraBits - 2 * f_bn;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < shape.channels; ++c) {
+    int64_t s_e = 0, sum_e1 = 0, sum_e1x2 = 0;
+    int128 s_ex = 0;
+    for (int64_t b = 0; b < shape.batch; ++b) {
+      const int64_t base = (b * shape.channels + c) * shape.pixels;
+      for (int64_t i = 0; i < shape.pixels; ++i) {
+        const int32_t e = int32_t{e1[base + i]} * gamma_q[c];  // |e2| < 2^7 * 2^15
+        e2[base + i] = e;
+        s_e += e;
+        s_ex += static_cast<int128>(e) * x2[base + i];
+        sum_e1 += e1[base + i];
+        sum_e1x2 += int64_t{e1[base + i]} * x2[base + i];
+      }
+    }
+    g_gamma[c] = sum_e1x2;
+    g_beta[c] = sum_e1;
+    const int128 den_base = static_cast<int128>(n) * sigma_q[c];
+    const int128 den = scale >= 0 ? den_base : den_base << -scale;
+    for (int64_t b = 0; b < shape.batch; ++b) {
+      const int64_t base = (b * shape.channels + c) * shape.pixels;
+      for (int64_t i = 0; i < shape.pixels; ++i) {
+        const int128 num = ((static_cast<int128>(n) * e2[base + i] - s_e) << (2 * f_bn)) -
+                           static_cast<int128>(x2[base + i]) * s_ex;
+        dx1[base + i] = fx::SaturateToInt64(fx::RoundHalfEvenDivide(scale >= 0 ? num << scale : num, den));
+      }
+    }
+  }
+  *g_gamma_exp = e1_exp - f_bn;
+  *g_beta_exp = e1_exp;
+  return dx1_exp;
+}
+
+}  // namespace octet

@@ -1,0 +1,299 @@
+#include "golden/kernels/int_gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace octet {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Packing. Bp holds B in k-pairs: Bp[kp][j][t] = B(2 kp + t, j), zero beyond k; j is
+// padded to a multiple of kColumnTile. Ap holds A with k padded to an even count.
+
+constexpr int64_t kColumnTile = 32;  // two 16-lane vectors of int32 outputs
+constexpr int64_t kRowTile = 8;
+
+struct Packed {
+  std::vector<int16_t> a, b;
+  int64_t pairs = 0, n_padded = 0;
+};
+
+Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout) {
+  Packed p;
+  p.pairs = (k + 1) / 2;
+  p.n_padded = (n + kColumnTile - 1) / kColumnTile * kColumnTile;
+  p.a.assign(m * p.pairs * 2, 0);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, p.a.data() + i * p.pairs * 2);
+  p.b.assign(p.pairs * p.n_padded * 2, 0);
+  if (layout == BLayout::kKN) {
+#pragma omp parallel for schedule(static)
+    for (int64_t kp = 0; kp < p.pairs; ++kp) {
+      int16_t* dst = p.b.data() + kp * p.n_padded * 2;
+      const int16_t* row0 = b + (2 * kp) * n;
+      const int16_t* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * n : nullptr;
+      for (int64_t j = 0; j < n; ++j) {
+        dst[2 * j] = row0[j];
+        dst[2 * j + 1] = row1 ? row1[j] : 0;
+      }
+    }
+  } else {
+    constexpr int64_t kBlock = 64;  // transpose in blocks of columns for locality
+#pragma omp parallel for schedule(static)
+    for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
+      const int64_t j1 = std::min(n, j0 + kBlock);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        int16_t* dst = p.b.data() + (kk / 2) * p.n_padded * 2 + (kk & 1);
+        for (int64_t j = j0; j < j1; ++j) dst[2 * j] = b[j * k + kk];
+      }
+    }
+  }
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------
+// Portable path: the same blocking, plain int32 loops (GCC vectorises the j loop).
+
+__attribute__((target_clones("avx2", "default")))
+void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, int64_t* c) {
+  int64_t total[kRowTile][kColumnTile] = {};
+  int32_t acc[kRowTile][kColumnTile];
+  for (int64_t kp0 = 0; kp0 < p.pairs; kp0 += kPairBlock) {
+    const int64_t kp1 = std::min(p.pairs, kp0 + kPairBlock);
+    std::memset(acc, 0, sizeof(acc));
+    for (int64_t kp = kp0; kp < kp1; ++kp) {
+      const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int32_t a0 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp];
+        const int32_t a1 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp + 1];
+        for (int64_t j = 0; j < kColumnTile; ++j) acc[r][j] += a0 * bp[2 * j] + a1 * bp[2 * j + 1];
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < kColumnTile; ++j) total[r][j] += acc[r][j];
+  }
+  const int64_t cols = std::min(kColumnTile, n - j0);
+  for (int64_t r = 0; r < rows; ++r) std::copy_n(total[r], cols, c + (i0 + r) * n + j0);
+}
+
+// ---------------------------------------------------------------------------------------
+// AVX-512 VNNI path. vpdpwssd adds the two products of a broadcast k-pair of A with a
+// k-pair of B into each int32 lane (wrapping, never reached: see the header).
+
+// NV = number of 16-column vectors per tile (1 for narrow C, else 2).
+template <int NV>
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, int64_t* c) {
+  __m512i total[kRowTile][2 * NV];  // int64 sums: 16 NV columns = 2 NV vectors of 8
+  for (int64_t r = 0; r < kRowTile; ++r)
+    for (int v = 0; v < 2 * NV; ++v) total[r][v] = _mm512_setzero_si512();
+  const int64_t a_stride = p.pairs * 2;
+  for (int64_t kp0 = 0; kp0 < p.pairs; kp0 += kPairBlock) {
+    const int64_t kp1 = std::min(p.pairs, kp0 + kPairBlock);
+    __m512i acc[kRowTile][NV];
+    for (int64_t r = 0; r < kRowTile; ++r)
+      for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
+    for (int64_t kp = kp0; kp < kp1; ++kp) {
+      const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
+      __m512i bv[NV];
+      for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
+      const int16_t* ap = p.a.data() + i0 * a_stride + 2 * kp;
+      for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+        int32_t pair;
+        std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
+        const __m512i av = _mm512_set1_epi32(pair);
+        for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpwssd_epi32(acc[r][h], av, bv[h]);
+      }
+    }
+    for (int64_t r = 0; r < kRowTile; ++r) {
+      for (int h = 0; h < NV; ++h) {
+        total[r][2 * h] = _mm512_add_epi64(total[r][2 * h], _mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc[r][h])));
+        total[r][2 * h + 1] =
+            _mm512_add_epi64(total[r][2 * h + 1], _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc[r][h], 1)));
+      }
+    }
+  }
+  // The packed B interleaves pairs, so lane l of acc[r][h] is column j0 + 16 h + l.
+  const int64_t cols = std::min<int64_t>(16 * NV, n - j0);
+  for (int64_t r = 0; r < rows; ++r) {
+    alignas(64) int64_t out[16 * NV];
+    for (int v = 0; v < 2 * NV; ++v) _mm512_store_si512(out + 8 * v, total[r][v]);
+    std::copy_n(out, cols, c + (i0 + r) * n + j0);
+  }
+}
+
+bool UseVnni() {
+  // OCTET_GEMM=generic forces the portable path (the tests check both paths).
+  static const bool use = [] {
+    const char* env = std::getenv("OCTET_GEMM");
+    if (env != nullptr && std::strcmp(env, "generic") == 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+  }();
+  return use;
+}
+
+// ---------------------------------------------------------------------------------------
+// Lowering helpers.
+
+// im2col in [p][k] order (k fastest); padding reads as 0.
+template <typename T>
+void Im2Col(const ConvGeometry& g, const T* x, int16_t* col) {
+  const int64_t oh_n = g.out_height(), ow_n = g.out_width(), kk = g.gemm_k();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < g.batch; ++n) {
+    for (int64_t oh = 0; oh < oh_n; ++oh) {
+      for (int64_t ow = 0; ow < ow_n; ++ow) {
+        int16_t* row = col + ((n * oh_n + oh) * ow_n + ow) * kk;
+        for (int64_t c = 0; c < g.in_channels; ++c) {
+          const T* plane = x + (n * g.in_channels + c) * g.in_height * g.in_width;
+          for (int64_t r = 0; r < g.kernel; ++r) {
+            const int64_t ih = oh * g.stride - g.pad + r;
+            if (ih < 0 || ih >= g.in_height) {
+              std::fill_n(row, g.kernel, int16_t{0});
+              row += g.kernel;
+              continue;
+            }
+            for (int64_t s = 0; s < g.kernel; ++s) {
+              const int64_t iw = ow * g.stride - g.pad + s;
+              *row++ = (iw >= 0 && iw < g.in_width) ? static_cast<int16_t>(plane[ih * g.in_width + iw]) : int16_t{0};
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// e3 [N][K_out][pix] -> [K_out][N * pix].
+std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
+  const int64_t pix = g.out_height() * g.out_width();
+  std::vector<int16_t> out(g.out_channels * g.gemm_n());
+#pragma omp parallel for schedule(static)
+  for (int64_t ko = 0; ko < g.out_channels; ++ko) {
+    for (int64_t n = 0; n < g.batch; ++n) {
+      std::copy_n(e3 + (n * g.out_channels + ko) * pix, pix, out.data() + ko * g.gemm_n() + n * pix);
+    }
+  }
+  return out;
+}
+
+// [N * pix][M] (C^T of a GEMM whose rows run over (n, pixel)) -> [N][M][pix].
+template <typename Out>
+void FromPixelMajor(const int64_t* c_t, int64_t m, int64_t batch, int64_t pix, Out* out) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t* src = c_t + n * pix * m + i;
+      Out* dst = out + (n * m + i) * pix;
+      for (int64_t q = 0; q < pix; ++q) dst[q] = static_cast<Out>(src[q * m]);
+    }
+  }
+}
+
+}  // namespace
+
+void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, int64_t* c) {
+  if (m == 0 || n == 0) return;
+  const Packed p = Pack(m, n, k, a, b, layout);
+  const int64_t tiles_i = (m + kRowTile - 1) / kRowTile;
+  const bool vnni = UseVnni();
+  const int64_t width = vnni && n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
+  const int64_t tiles_j = (n + width - 1) / width;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t tj = 0; tj < tiles_j; ++tj) {
+    for (int64_t ti = 0; ti < tiles_i; ++ti) {
+      const int64_t i0 = ti * kRowTile, rows = std::min(kRowTile, m - i0), j0 = tj * width;
+      if (!vnni) {
+        TileGeneric(p, i0, rows, j0, n, c);
+      } else if (width == 16) {
+        TileVnni<1>(p, i0, rows, j0, n, c);
+      } else {
+        TileVnni<2>(p, i0, rows, j0, n, c);
+      }
+    }
+  }
+}
+
+void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, LoweredInput* keep) {
+  const int64_t kk = g.gemm_k(), pn = g.gemm_n();
+  LoweredInput local;
+  LoweredInput& lowered = keep ? *keep : local;
+  lowered.col.resize(pn * kk);
+  Im2Col(g, x0, lowered.col.data());
+  const std::vector<int16_t> w16(wq, wq + g.weight_count());
+  // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
+  // the small weight matrix is the packed one.
+  std::vector<int64_t> c_t(pn * g.out_channels);
+  GemmInt16(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK, c_t.data());
+  // |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is built): exact.
+  FromPixelMajor(c_t.data(), g.out_channels, g.batch, g.out_height() * g.out_width(), x1);
+}
+
+void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
+  const int64_t kk = g.gemm_k(), ko_n = g.out_channels, rs = g.kernel * g.kernel;
+  const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
+  if (g.stride == 1 && 2 * g.pad == g.kernel - 1) {
+    // Same-size stride-1 conv: the input gradient is itself a conv of e3 with the
+    // weights transposed (C <-> K_out) and rotated by 180 degrees, same padding.
+    // e4[n][c][h][w] = sum_{ko,r,s} W[ko][c][r][s] e3[n][ko][h + pad - r][w + pad - s].
+    const ConvGeometry t{g.batch, ko_n, g.out_height(), g.out_width(), g.in_channels, g.kernel, 1, g.pad};
+    std::vector<int16_t> w_t(g.in_channels * ko_n * rs);
+    for (int64_t ko = 0; ko < ko_n; ++ko)
+      for (int64_t c = 0; c < g.in_channels; ++c)
+        for (int64_t q = 0; q < rs; ++q) w_t[(c * ko_n + ko) * rs + (rs - 1 - q)] = wq[(ko * g.in_channels + c) * rs + q];
+    std::vector<int16_t> col(t.gemm_n() * t.gemm_k());
+    Im2Col(t, e3, col.data());
+    std::vector<int64_t> c_t(t.gemm_n() * g.in_channels);
+    GemmInt16(t.gemm_n(), g.in_channels, t.gemm_k(), col.data(), w_t.data(), BLayout::kNK, c_t.data());
+    FromPixelMajor(c_t.data(), g.in_channels, g.batch, g.in_height * g.in_width, e4);
+    return;
+  }
+  // General case: dcol^T [K][P] = W_q^T e3, then col2im.
+  const int64_t pn = g.gemm_n(), oh_n = g.out_height(), ow_n = g.out_width();
+  std::vector<int16_t> w_t(kk * ko_n);
+  for (int64_t ko = 0; ko < ko_n; ++ko)
+    for (int64_t k = 0; k < kk; ++k) w_t[k * ko_n + ko] = wq[ko * kk + k];
+  std::vector<int64_t> dcol_t(kk * pn);
+  GemmInt16(kk, pn, ko_n, w_t.data(), e3_cm.data(), BLayout::kKN, dcol_t.data());
+  std::fill_n(e4, g.input_count(), 0);
+  // Each (n, c) plane of e4 is written by one thread only.
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < g.batch; ++n) {
+    for (int64_t c = 0; c < g.in_channels; ++c) {
+      int64_t* plane = e4 + (n * g.in_channels + c) * g.in_height * g.in_width;
+      for (int64_t r = 0; r < g.kernel; ++r) {
+        for (int64_t s = 0; s < g.kernel; ++s) {
+          const int64_t* row = dcol_t.data() + ((c * g.kernel + r) * g.kernel + s) * pn + n * oh_n * ow_n;
+          for (int64_t oh = 0; oh < oh_n; ++oh) {
+            const int64_t ih = oh * g.stride - g.pad + r;
+            if (ih < 0 || ih >= g.in_height) continue;
+            for (int64_t ow = 0; ow < ow_n; ++ow) {
+              const int64_t iw = ow * g.stride - g.pad + s;
+              if (iw >= 0 && iw < g.in_width) plane[ih * g.in_width + iw] += row[oh * ow_n + ow];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* x0, int64_t* g_w,
+                       const LoweredInput* lowered) {
+  const int64_t kk = g.gemm_k(), pn = g.gemm_n();
+  LoweredInput local;
+  if (lowered == nullptr) {
+    local.col.resize(pn * kk);
+    Im2Col(g, x0, local.col.data());
+    lowered = &local;
+  }
+  const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
+  // g_W [K_out][K] = e3 [K_out][P] * col [P][K]: the reduction runs over p.
+  GemmInt16(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN, g_w);
+}
+
+}  // namespace octet

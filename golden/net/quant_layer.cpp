@@ -1,0 +1,356 @@
+#include "golden/net/quant_layer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+
+#include "golden/core/error.h"
+#include "golden/kernels/int_batchnorm.h"
+#include "golden/kernels/int_gemm.h"
+#include "golden/numerics/fixed_point.h"
+#include "golden/numerics/init.h"
+#include "golden/numerics/quantizers.h"
+
+namespace octet {
+namespace {
+
+constexpr int64_t kInt32Max = 2147483647;
+
+template <typename T>
+std::span<const T> Span(const Tensor<T>& t) {
+  return {t.data.data(), t.data.size()};
+}
+template <typename T>
+std::span<T> Span(Tensor<T>& t) {
+  return {t.data.data(), t.data.size()};
+}
+
+// Q(p, k) of a master value p held at frac_wu bits, to k - 1 fractional bits.
+int64_t RequantizeMaster(int32_t p, int frac_wu, int frac_out) {
+  return fx::RoundHalfEvenShiftRight(p, frac_wu - frac_out);
+}
+
+// One parameter tensor's momentum step (paper eq. 19-22), element-wise:
+//   Acc    = Mom * Acc_q + G            (frac_Mom + frac_Acc = frac_GC bits, exact)
+//   dP     = lr * Acc                   (frac_lr + frac_GC = frac_WU bits, exact)
+//   P      = saturate(P - dP, bound)    (update first ...)
+//   Acc_q  = Q(Acc, k_Acc)              (... then quantize the accumulator; RHE)
+template <typename G>
+void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
+                    Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out) {
+  const int64_t mom = s.MomentumInt();
+  acc_out = Tensor<int32_t>(grad.shape);
+  delta_out = Tensor<int64_t>(grad.shape);
+  for (int64_t i = 0; i < grad.size(); ++i) {
+    const int64_t acc = fx::SaturateSymmetric(mom * acc_q[i] + grad[i], kInt32Max);
+    const int64_t delta = lr * acc;
+    param[i] = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param[i]} - delta, bound));
+    acc_q[i] = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
+    acc_out[i] = static_cast<int32_t>(acc);
+    delta_out[i] = delta;
+  }
+}
+
+}  // namespace
+
+IntError AddErrors(const IntError& a, const IntError& b) {
+  if (a.m.shape != b.m.shape) Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b.m.shape));
+  IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b.exp)};
+  for (int64_t i = 0; i < a.m.size(); ++i) {
+    const fx::int128 total = static_cast<fx::int128>(fx::SaturatingShiftLeft(a.m[i], a.exp - sum.exp)) +
+                             fx::SaturatingShiftLeft(b.m[i], b.exp - sum.exp);
+    sum.m[i] = fx::SaturateToInt64(total);
+  }
+  return sum;
+}
+
+IntError ToIntError(const Int8Error& e) {
+  IntError out{Tensor<int64_t>(e.v.shape), e.exp};
+  for (int64_t i = 0; i < e.v.size(); ++i) out.m[i] = e.v[i];
+  return out;
+}
+
+Tensor<int64_t> QuantLayer::AsResidual(const Tensor<uint8_t>& x) const {
+  Tensor<int64_t> r(x.shape);
+  const int shift = s_.frac_x3() - s_.frac_A();
+  for (int64_t i = 0; i < x.size(); ++i) r[i] = int64_t{x[i]} << shift;
+  return r;
+}
+
+QuantLayer::QuantLayer(QuantLayerConfig config, const Scheme& scheme) : config_(std::move(config)), s_(scheme) {
+  const ConvGeometry& g = config_.geometry;
+  // Exactness bounds of the integer datapath (docs/numerics.md, "Accumulators").
+  if (g.gemm_k() > 8192) Fail("layer {}: reduction length {} exceeds 8192 (x1 must fit 29 bits)", config_.name, g.gemm_k());
+  if (g.batch * g.out_height() * g.out_width() > (int64_t{1} << 24))
+    Fail("layer {}: {} elements per BN channel exceed 2^24", config_.name, g.batch * g.out_height() * g.out_width());
+  if (s_.frac_x3() < s_.frac_A() || s_.frac_x3() < s_.frac_beta())
+    Fail("scheme {}: k_gamma + k_BN - 2 must be at least k_A - 1 and k_beta - 1", s_.name);
+  const int64_t k = g.gemm_k();
+  w_ = Tensor<int32_t>({g.out_channels, g.in_channels, g.kernel, g.kernel});
+  acc_w_ = Tensor<int32_t>(w_.shape);
+  gamma_ = Tensor<int32_t>({g.out_channels});
+  beta_ = Tensor<int32_t>({g.out_channels});
+  acc_gamma_ = Tensor<int32_t>(gamma_.shape);
+  acc_beta_ = Tensor<int32_t>(gamma_.shape);
+  (void)k;
+}
+
+void QuantLayer::Initialize(uint64_t seed) {
+  const int64_t fan_in = config_.geometry.gemm_k();
+  const double stddev = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  const uint64_t prefix =
+      RandomStream{seed, 0, config_.index, static_cast<uint32_t>(InitStreamId::kWeights)}.Prefix();
+  const int64_t bound = (int64_t{1} << s_.frac_WU()) - 1;  // +-(1 - 2^-(k_WU-1))
+  for (int64_t i = 0; i < w_.size(); ++i) {
+    const double w = stddev * TruncatedStandardNormal(prefix, i);
+    w_[i] = static_cast<int32_t>(fx::SaturateSymmetric(fx::RoundHalfEvenScale(w, s_.frac_WU()), bound));
+  }
+  std::fill(gamma_.data.begin(), gamma_.data.end(), int32_t{1} << s_.frac_WU());  // 1.0
+  std::fill(beta_.data.begin(), beta_.data.end(), 0);
+  std::fill(acc_w_.data.begin(), acc_w_.data.end(), 0);
+  std::fill(acc_gamma_.data.begin(), acc_gamma_.data.end(), 0);
+  std::fill(acc_beta_.data.begin(), acc_beta_.data.end(), 0);
+}
+
+void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual) {
+  const ConvGeometry& g = config_.geometry;
+  const Shape out_shape = {g.batch, g.out_channels, g.out_height(), g.out_width()};
+  if (x0.size() != g.input_count())
+    Fail("layer {}: input has {} elements, expected {}", config_.name, x0.size(), g.input_count());
+  x0_ = x0;
+
+  // W_q = clip(Q(W, k_W), +-(1 - 2^-(k_W-1))) (paper eq. 9).
+  const int64_t w_bound = (int64_t{1} << s_.frac_W()) - 1;
+  wq_ = Tensor<int8_t>(w_.shape);
+  for (int64_t i = 0; i < w_.size(); ++i) {
+    wq_[i] = static_cast<int8_t>(fx::SaturateSymmetric(RequantizeMaster(w_[i], s_.frac_WU(), s_.frac_W()), w_bound));
+  }
+
+  // x1 = W_q x0, exact (frac_W + frac_A bits).
+  x1_ = Tensor<int32_t>(out_shape);
+  ConvForwardInt(g, x0.ptr(), wq_.ptr(), x1_.ptr(), &x0_lowered_);
+
+  // x2 = Q_BN((x1 - mu_q) / sigma_q).
+  const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
+  mu_q_ = Tensor<int32_t>({g.out_channels});
+  sigma_q_ = Tensor<int32_t>({g.out_channels});
+  x2_ = Tensor<int32_t>(out_shape);
+  IntBatchNormForward(s_, bn, x1_.ptr(), mu_q_.ptr(), sigma_q_.ptr(), x2_.ptr());
+
+  // gamma_q = Q(gamma, k_gamma), beta_q = Q(beta, k_beta), saturated to int16.
+  gamma_q_ = Tensor<int16_t>({g.out_channels});
+  beta_q_ = Tensor<int16_t>({g.out_channels});
+  for (int64_t c = 0; c < g.out_channels; ++c) {
+    gamma_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(gamma_[c], s_.frac_WU(), s_.frac_gamma()), 16));
+    beta_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(beta_[c], s_.frac_WU(), s_.frac_beta()), 16));
+  }
+
+  // x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 = frac_gamma + frac_BN bits.
+  x3_ = Tensor<int64_t>(out_shape);
+  if (residual != nullptr && residual->shape != out_shape)
+    Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(residual->shape),
+         ShapeString(out_shape));
+  const int beta_shift = s_.frac_x3() - s_.frac_beta();
+  const int64_t pix = g.out_height() * g.out_width();
+#pragma omp parallel for schedule(static)
+  for (int64_t nc = 0; nc < g.batch * g.out_channels; ++nc) {
+    const int64_t c = nc % g.out_channels;
+    const int64_t offset = int64_t{beta_q_[c]} * (int64_t{1} << beta_shift);
+    for (int64_t i = nc * pix; i < (nc + 1) * pix; ++i) {
+      x3_[i] = int64_t{gamma_q_[c]} * x2_[i] + offset + (residual ? (*residual)[i] : 0);
+    }
+  }
+
+  // x4 = Q_A(relu(x3)): RHE to frac_A bits, clipped to [0, 2^k_A - 1] (unsigned container).
+  if (config_.relu) {
+    const int shift = s_.frac_x3() - s_.frac_A();
+    const int64_t a_max = (int64_t{1} << s_.k_A) - 1;
+    x4_ = Tensor<uint8_t>(out_shape);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < x3_.size(); ++i) {
+      x4_[i] = static_cast<uint8_t>(fx::Saturate(fx::RoundHalfEvenShiftRight(x3_[i], shift), 0, a_max));
+    }
+  }
+}
+
+namespace {
+
+// e1 = e0 * dx4/dx3: the derivative of Q_A(relu(.)) with its clip is 1 where
+// 0 < x3 and the activation is not saturated, else 0.
+void ApplyActivationMask(const Scheme& s, const Tensor<int64_t>& x3, const Int8Error& e0, Int8Error& e1) {
+  const int shift = s.frac_x3() - s.frac_A();
+  const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+  e1.v = Tensor<int8_t>(e0.v.shape);
+  e1.exp = e0.exp;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < x3.size(); ++i) {
+    const bool pass = x3[i] > 0 && fx::RoundHalfEvenShiftRight(x3[i], shift) <= a_max;
+    e1.v[i] = pass ? e0.v[i] : 0;
+  }
+}
+
+// E1 into an int8 tensor (k_E1 <= 8, so |value| <= 127).
+template <typename Input>
+void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Error& e0, const Shape& shape) {
+  Tensor<int16_t> wide(shape);
+  if constexpr (std::is_same_v<Input, std::span<const float>>) {
+    e0.exp = q::ShiftQuantize(error_span, s.k_E1, Span(wide));
+  } else {
+    e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(wide));
+  }
+  e0.v = Tensor<int8_t>(shape);
+  for (int64_t i = 0; i < wide.size(); ++i) e0.v[i] = static_cast<int8_t>(wide[i]);
+}
+
+}  // namespace
+
+const Int8Error& QuantLayer::BackwardFromOutput(const IntError& error, const StepContext& ctx) {
+  if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
+  if (error.m.shape != x3_.shape) Fail("layer {}: error shape {} differs from output", config_.name, ShapeString(error.m.shape));
+  QuantizeE1(s_, Span(error.m), error.exp, e0_, x3_.shape);
+  ApplyActivationMask(s_, x3_, e0_, e1_);
+  Backward(ctx);
+  return e1_;
+}
+
+const Int8Error& QuantLayer::BackwardFromOutput(const Tensor<float>& error, const StepContext& ctx) {
+  if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
+  if (error.size() != x3_.size()) Fail("layer {}: error size {} differs from output", config_.name, error.size());
+  QuantizeE1(s_, Span(error), 0, e0_, x3_.shape);
+  ApplyActivationMask(s_, x3_, e0_, e1_);
+  Backward(ctx);
+  return e1_;
+}
+
+void QuantLayer::BackwardFromE1(const Int8Error& e1, const StepContext& ctx) {
+  e0_ = Int8Error{};  // a layer without ReLU has no E1 of its own
+  e1_ = e1;
+  Backward(ctx);
+}
+
+void QuantLayer::Backward(const StepContext& ctx) {
+  const ConvGeometry& g = config_.geometry;
+  const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
+
+  // BN backward: e2 = e1 * gamma_q, dx1 = full batch-statistics gradient.
+  e2_ = Tensor<int32_t>(x3_.shape);
+  dx1_.m = Tensor<int64_t>(x3_.shape);
+  g_gamma_.m = Tensor<int64_t>({g.out_channels});
+  g_beta_.m = Tensor<int64_t>({g.out_channels});
+  dx1_.exp = IntBatchNormBackward(s_, bn, e1_.v.ptr(), e1_.exp, gamma_q_.ptr(), x2_.ptr(), sigma_q_.ptr(), e2_.ptr(),
+                                  dx1_.m.ptr(), g_gamma_.m.ptr(), g_beta_.m.ptr(), &g_gamma_.exp, &g_beta_.exp);
+  e2_exp_ = e1_.exp - s_.frac_gamma();
+
+  // e3 = Q_E2(dx1): the 8-bit flag format or shift quantization.
+  e3_ = Tensor<int16_t>(x3_.shape);
+  if (coverage.enabled) {  // paper Fig. 9: both 8-bit E2 variants on the same dL/dx1
+    q::ShiftQuantize(Span(dx1_.m), dx1_.exp, 8, Span(e3_));
+    coverage.nonzero_shift8 += std::count_if(e3_.data.begin(), e3_.data.end(), [](int16_t v) { return v != 0; });
+    q::FlagQuantize(Span(dx1_.m), dx1_.exp, Span(e3_));
+    coverage.nonzero_flag8 += std::count_if(e3_.data.begin(), e3_.data.end(), [](int16_t v) { return v != 0; });
+    coverage.total += e3_.size();
+  }
+  if (s_.e2_mode == E2Mode::kFlag) {
+    e3_exp_ = q::FlagQuantize(Span(dx1_.m), dx1_.exp, Span(e3_));
+    e3_words_ = Tensor<uint16_t>(x3_.shape);
+    for (int64_t i = 0; i < e3_.size(); ++i) e3_words_[i] = q::FlagEncode(e3_[i]);
+  } else {
+    e3_exp_ = q::ShiftQuantize(Span(dx1_.m), dx1_.exp, s_.k_E2, Span(e3_));
+    e3_words_ = Tensor<uint16_t>();
+  }
+
+  // e4 = W_q^T e3 (exact), g_W = e3 x0^T (exact).
+  if (config_.input_error) {
+    e4_.m = Tensor<int64_t>(x0_.shape);
+    ConvErrorInt(g, wq_.ptr(), e3_.ptr(), e4_.m.ptr());
+    e4_.exp = e3_exp_ - s_.frac_W();
+  } else {
+    e4_ = IntError{};
+  }
+  g_w_.m = Tensor<int64_t>(w_.shape);
+  ConvWeightGradInt(g, e3_.ptr(), x0_.ptr(), g_w_.m.ptr(), &x0_lowered_);
+  g_w_.exp = e3_exp_ - s_.frac_A();
+
+  // Q_GW = CQ (stochastic rounding, counter-based bits); Q_Ggamma, Q_Gbeta = Q(., k_G).
+  g_w_q_ = Tensor<int16_t>(w_.shape);
+  const RandomStream stream{ctx.seed, ctx.step, config_.index, static_cast<uint32_t>(RandomTensorId::kWeightGradient)};
+  q::ConstantQuantize(Span(g_w_.m), g_w_.exp, ctx.dr, stream, Span(g_w_q_));
+  g_gamma_q_ = Tensor<int32_t>(gamma_.shape);
+  g_beta_q_ = Tensor<int32_t>(beta_.shape);
+  for (int64_t c = 0; c < g.out_channels; ++c) {
+    g_gamma_q_[c] = static_cast<int32_t>(
+        fx::SaturateSymmetric(fx::RoundHalfEvenScale(g_gamma_.m[c], g_gamma_.exp + s_.frac_GC()), kInt32Max));
+    g_beta_q_[c] = static_cast<int32_t>(
+        fx::SaturateSymmetric(fx::RoundHalfEvenScale(g_beta_.m[c], g_beta_.exp + s_.frac_GC()), kInt32Max));
+  }
+}
+
+void QuantLayer::Update(const StepContext& ctx) {
+  lr_ = ctx.lr;
+  const int64_t w_bound = (int64_t{1} << s_.frac_WU()) - 1;  // W saturates at +-(1 - 2^-(k_WU-1))
+  MomentumUpdate(s_, ctx.lr, g_w_q_, w_bound, w_, acc_w_, acc_w_new_, dw_);
+  MomentumUpdate(s_, ctx.lr, g_gamma_q_, kInt32Max, gamma_, acc_gamma_, acc_gamma_new_, dgamma_);
+  MomentumUpdate(s_, ctx.lr, g_beta_q_, kInt32Max, beta_, acc_beta_, acc_beta_new_, dbeta_);
+}
+
+void QuantLayer::Report(TensorSink& sink) const {
+  const std::string p = config_.name + "/";
+  const int fa = s_.frac_A(), fgc = s_.frac_GC();
+  sink.Put(p + "x0", x0_, fa);
+  sink.Put(p + "W_q", wq_, s_.frac_W());
+  sink.Put(p + "x1", x1_, s_.frac_x1());
+  sink.Put(p + "mu_q", mu_q_, s_.frac_mu());
+  sink.Put(p + "sigma_q", sigma_q_, s_.frac_sigma());
+  sink.Put(p + "x2", x2_, s_.frac_BN());
+  sink.Put(p + "gamma_q", gamma_q_, s_.frac_gamma());
+  sink.Put(p + "beta_q", beta_q_, s_.frac_beta());
+  sink.Put(p + "x3", x3_, s_.frac_x3());
+  if (config_.relu) {
+    sink.Put(p + "x4", x4_, fa);
+    sink.Put(p + "e0", e0_.v, -e0_.exp);
+  }
+  sink.Put(p + "e1", e1_.v, -e1_.exp);
+  sink.Put(p + "e2", e2_, -e2_exp_);
+  sink.Put(p + "dx1", dx1_.m, -dx1_.exp);
+  sink.Put(p + "e3", e3_, -e3_exp_);
+  // The 9-bit words decode (q::FlagDecode) to e3; same scale.
+  if (s_.e2_mode == E2Mode::kFlag) sink.Put(p + "e3_flag", e3_words_, -e3_exp_);
+  if (config_.input_error) sink.Put(p + "e4", e4_.m, -e4_.exp);
+  sink.Put(p + "g_W", g_w_.m, -g_w_.exp);
+  sink.Put(p + "g_W_q", g_w_q_, fgc);
+  sink.Put(p + "g_gamma", g_gamma_.m, -g_gamma_.exp);
+  sink.Put(p + "g_gamma_q", g_gamma_q_, fgc);
+  sink.Put(p + "g_beta", g_beta_.m, -g_beta_.exp);
+  sink.Put(p + "g_beta_q", g_beta_q_, fgc);
+  sink.Put(p + "Acc_W", acc_w_new_, fgc);
+  sink.Put(p + "Acc_gamma", acc_gamma_new_, fgc);
+  sink.Put(p + "Acc_beta", acc_beta_new_, fgc);
+  sink.Put(p + "lr", Tensor<int32_t>(Shape{}, static_cast<int32_t>(lr_)), s_.frac_lr());
+  sink.Put(p + "dW", dw_, s_.frac_WU());
+  sink.Put(p + "dgamma", dgamma_, s_.frac_WU());
+  sink.Put(p + "dbeta", dbeta_, s_.frac_WU());
+}
+
+void QuantLayer::ReportState(TensorSink& sink) const {
+  const std::string p = config_.name + "/";
+  sink.Put(p + "W", w_, s_.frac_WU());
+  sink.Put(p + "gamma", gamma_, s_.frac_WU());
+  sink.Put(p + "beta", beta_, s_.frac_WU());
+  sink.Put(p + "Acc_q_W", acc_w_, s_.frac_Acc());
+  sink.Put(p + "Acc_q_gamma", acc_gamma_, s_.frac_Acc());
+  sink.Put(p + "Acc_q_beta", acc_beta_, s_.frac_Acc());
+}
+
+void QuantLayer::LoadState(const std::string& tensor, const AnyTensor& value) {
+  Tensor<int32_t>* target = nullptr;
+  if (tensor == "W") target = &w_;
+  if (tensor == "gamma") target = &gamma_;
+  if (tensor == "beta") target = &beta_;
+  if (tensor == "Acc_q_W") target = &acc_w_;
+  if (tensor == "Acc_q_gamma") target = &acc_gamma_;
+  if (tensor == "Acc_q_beta") target = &acc_beta_;
+  if (target == nullptr) Fail("layer {}: unknown state tensor \"{}\"", config_.name, tensor);
+  AssignChecked(config_.name + "/" + tensor, value, *target);
+}
+
+}  // namespace octet

@@ -1,0 +1,178 @@
+// Fixed-point primitives of the golden model. Every rounding and saturation in Octet's
+// integer numerics goes through one of these functions, so each rule is written once.
+//
+// Conventions (docs/numerics.md, section "Primitives"):
+// - Deterministic rounding is round half to even (RHE), done in integer arithmetic.
+// - A value with f fractional bits is the integer v standing for v * 2^-f.
+// - "Saturate" clamps to a stated range; nothing in the golden model wraps around.
+#pragma once
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace octet::fx {
+
+using int128 = __int128;
+
+// Floor division of x by 2^shift (arithmetic shift, rounds towards -inf). shift >= 0.
+// C++20 defines >> on negative values as arithmetic; a shift of 64 or more is clamped.
+constexpr int64_t FloorShiftRight(int64_t x, int shift) {
+  if (shift >= 63) return x < 0 ? -1 : 0;
+  return x >> shift;
+}
+
+// x / 2^shift rounded to nearest, ties to even. shift >= 0. Exact for all int64 x.
+//   q = floor(x / 2^shift), r = x - q * 2^shift in [0, 2^shift).
+//   Round up when r > half, or r == half and q is odd.
+constexpr int64_t RoundHalfEvenShiftRight(int64_t x, int shift) {
+  if (shift == 0) return x;
+  if (shift >= 64) return 0;  // |x| < 2^63 <= half of 2^64: rounds to 0 (tie impossible)
+  const int64_t q = FloorShiftRight(x, shift);
+  const uint64_t mask = (uint64_t{1} << shift) - 1;
+  const uint64_t r = static_cast<uint64_t>(x) & mask;
+  const uint64_t half = uint64_t{1} << (shift - 1);
+  if (r > half || (r == half && (q & 1) != 0)) return q + 1;
+  return q;
+}
+
+// x * 2^shift for any sign of shift: left shifts are exact (caller guarantees no
+// overflow), right shifts round half to even.
+constexpr int64_t RoundHalfEvenScale(int64_t x, int shift) {
+  return shift >= 0 ? x * (int64_t{1} << shift) : RoundHalfEvenShiftRight(x, -shift);
+}
+
+// num / den rounded to nearest, ties to even. den > 0. Exact for all int128 inputs
+// whose |num| + den does not overflow.
+//   q = floor(num / den), r = num - q * den in [0, den); round up when 2r > den, or
+//   2r == den and q is odd.
+// The floor quotient is computed fast and exactly: 64-bit division when both operands
+// fit, else an 80-bit long double estimate corrected by the exact remainder (the
+// estimate is within a few units of q when |q| < 2^62); plain 128-bit division beyond.
+inline int128 RoundHalfEvenDivide(int128 num, int128 den) {
+  int128 q, r;
+  constexpr int128 kLimit = int128{1} << 62;
+  if (num > -kLimit && num < kLimit && den < kLimit) {
+    const auto n64 = static_cast<int64_t>(num), d64 = static_cast<int64_t>(den);
+    int64_t q64 = n64 / d64, r64 = n64 % d64;
+    if (r64 < 0) {
+      q64 -= 1;
+      r64 += d64;
+    }
+    q = q64;
+    r = r64;
+  } else {
+    const long double estimate = static_cast<long double>(num) / static_cast<long double>(den);
+    if (estimate > -0x1p62L && estimate < 0x1p62L) {
+      q = static_cast<int128>(static_cast<int64_t>(estimate));
+      r = num - q * den;
+      while (r < 0) {
+        q -= 1;
+        r += den;
+      }
+      while (r >= den) {
+        q += 1;
+        r -= den;
+      }
+    } else {
+      q = num / den;  // truncates towards zero
+      r = num % den;  // same sign as num
+      if (r < 0) {    // to floor division: r in [0, den)
+        q -= 1;
+        r += den;
+      }
+    }
+  }
+  const int128 twice_r = 2 * r;
+  if (twice_r > den || (twice_r == den && (q & 1) != 0)) q += 1;
+  return q;
+}
+
+// Clamp x to [lo, hi].
+constexpr int64_t Saturate(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+// Clamp x to the symmetric range [-bound, bound].
+constexpr int64_t SaturateSymmetric(int64_t x, int64_t bound) { return Saturate(x, -bound, bound); }
+
+// Clamp x to a two's-complement signed range of `bits` bits: [-2^(bits-1), 2^(bits-1) - 1].
+constexpr int64_t SaturateSigned(int64_t x, int bits) {
+  const int64_t hi = (int64_t{1} << (bits - 1)) - 1;
+  return Saturate(x, -hi - 1, hi);
+}
+
+// x * 2^shift (shift >= 0) clamped to int64 instead of overflowing.
+constexpr int64_t SaturatingShiftLeft(int64_t x, int shift) {
+  if (x == 0) return 0;
+  const int128 wide = shift >= 64 ? (x < 0 ? std::numeric_limits<int128>::min() / 2
+                                           : std::numeric_limits<int128>::max() / 2)
+                                  : static_cast<int128>(x) << shift;
+  if (wide > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
+  if (wide < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(wide);
+}
+
+// Narrow int128 to int64 with saturation.
+constexpr int64_t SaturateToInt64(int128 x) {
+  if (x > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
+  if (x < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(x);
+}
+
+// floor(log2(m)) for m > 0.
+constexpr int FloorLog2(uint64_t m) { return 63 - std::countl_zero(m); }
+
+// round(log2(m)) for m > 0, exactly: with p = floor(log2 m), log2 m rounds up to p + 1
+// iff log2 m >= p + 1/2, i.e. m^2 >= 2^(2p+1). (log2 m is never exactly p + 1/2 for
+// an integer m, so there is no tie.) m^2 < 2^128 fits in unsigned __int128.
+constexpr int RoundLog2(uint64_t m) {
+  const int p = FloorLog2(m);
+  const unsigned __int128 square = static_cast<unsigned __int128>(m) * m;
+  const unsigned __int128 threshold = static_cast<unsigned __int128>(1) << (2 * p + 1);
+  return square >= threshold ? p + 1 : p;
+}
+
+// round(log2(|x|)) for a finite non-zero double, exactly: x = m * 2^e with a 53-bit
+// integer m, so round(log2 |x|) = RoundLog2(m) + e.
+inline int RoundLog2(double x) {
+  int e = 0;
+  const double fraction = std::frexp(std::fabs(x), &e);  // in [0.5, 1)
+  const auto m = static_cast<uint64_t>(std::ldexp(fraction, 53));
+  return RoundLog2(m) + (e - 53);
+}
+
+// floor(sqrt(x)) for x >= 0 (Newton iteration on integers, exact).
+constexpr uint64_t FloorSqrt(unsigned __int128 x) {
+  if (x == 0) return 0;
+  // Initial guess from the bit length: 2^ceil(bits/2) >= sqrt(x).
+  int bits = 0;
+  for (unsigned __int128 t = x; t != 0; t >>= 1) ++bits;
+  unsigned __int128 y = static_cast<unsigned __int128>(1) << ((bits + 1) / 2);
+  while (true) {
+    const unsigned __int128 next = (y + x / y) / 2;
+    if (next >= y) break;
+    y = next;
+  }
+  return static_cast<uint64_t>(y);
+}
+
+// round(sqrt(num / den)) with ties to even, num >= 0, den > 0, exactly.
+//   n = floor(sqrt(floor(num / den))) = floor(sqrt(num / den)).
+//   sqrt(num/den) vs n + 1/2: compare 4 num with (2n+1)^2 den.
+inline uint64_t RoundHalfEvenSqrtOfRatio(unsigned __int128 num, unsigned __int128 den) {
+  const uint64_t n = FloorSqrt(num / den);
+  const unsigned __int128 lhs = 4 * num;
+  const unsigned __int128 odd = 2 * static_cast<unsigned __int128>(n) + 1;
+  const unsigned __int128 rhs = odd * odd * den;
+  if (lhs > rhs || (lhs == rhs && (n & 1) != 0)) return n + 1;
+  return n;
+}
+
+// x * 2^shift rounded half to even to an integer, for a float or double x. Scaling by a
+// power of two is exact (no overflow or underflow for the ranges used), and
+// std::nearbyint in the default rounding mode (FE_TONEAREST) rounds ties to even.
+inline int64_t RoundHalfEvenScale(double x, int shift) {
+  return static_cast<int64_t>(std::nearbyint(std::ldexp(x, shift)));
+}
+
+}  // namespace octet::fx

@@ -1,0 +1,13 @@
+// Subcommands of the `octet` executable. Each Add*Command registers one subcommand (its
+// options and its callback) on the top-level CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace octet::cli {
+
+void AddTrainCommand(CLI::App& app);
+void AddTraceCommand(CLI::App& app);
+void AddListCommands(CLI::App& app);
+
+}  // namespace octet::cli

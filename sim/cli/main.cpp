@@ -1,0 +1,38 @@
+// octet: the command-line front end. Errors in user input print one line
+// "octet: <file or option>: <problem>" and exit with status 2.
+#include <omp.h>
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "golden/core/error.h"
+#include "sim/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Octet: a bit-exact simulator of INT8 training hardware (WAGEUBN)", "octet"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  int threads = 0;
+  app.add_option("-j,--threads", threads, "Worker threads (default: all cores); results do not depend on it")
+      ->check(CLI::Range(1, 1024));
+  app.parse_complete_callback([&] {
+    if (threads > 0) omp_set_num_threads(threads);
+  });
+  octet::cli::AddTrainCommand(app);
+  octet::cli::AddTraceCommand(app);
+  octet::cli::AddListCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const octet::Error& e) {
+    fmt::print(stderr, "octet: {}\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "octet: out of memory\n");
+    return 2;
+  }
+  return 0;
+}
