@@ -21,9 +21,15 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     u128 s2 = 0;
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int32_t* xs = x1 + (b * shape.channels + c) * shape.pixels;
-      for (int64_t i = 0; i < shape.pixels; ++i) {
-        s1 += xs[i];
-        s2 += static_cast<u128>(static_cast<int128>(xs[i]) * xs[i]);
+      // |x1| < 2^28, so 64 squares sum below 2^62: partial sums in uint64, exact.
+      for (int64_t i0 = 0; i0 < shape.pixels; i0 += 64) {
+        const int64_t i1 = std::min(shape.pixels, i0 + 64);
+        uint64_t part = 0;
+        for (int64_t i = i0; i < i1; ++i) {
+          s1 += xs[i];
+          part += static_cast<uint64_t>(int64_t{xs[i]} * xs[i]);
+        }
+        s2 += part;
       }
     }
     // 2. mu_q = Q(S1 / n, k_mu) = RHE(S1 * 2^(f_mu - f_x1) / n).
@@ -44,14 +50,15 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     //    common fractional bits of x1 - mu_q.
     const int f_common = std::max(f_x1, f_mu);
     const int out_shift = f_bn + f_sigma - f_common;
+    const fx::RoundHalfEvenDivider divide(out_shift >= 0 ? static_cast<int128>(sigma)
+                                                         : static_cast<int128>(sigma) << -out_shift);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       for (int64_t i = 0; i < shape.pixels; ++i) {
         const int128 centered = (static_cast<int128>(x1[base + i]) << (f_common - f_x1)) -
                                 (static_cast<int128>(mu) << (f_common - f_mu));
         const int128 num = out_shift >= 0 ? centered << out_shift : centered;
-        const int128 den = out_shift >= 0 ? static_cast<int128>(sigma) : static_cast<int128>(sigma) << -out_shift;
-        const int64_t q = fx::SaturateToInt64(fx::RoundHalfEvenDivide(num, den));
+        const int64_t q = fx::SaturateToInt64(divide(num));
         x2[base + i] = static_cast<int32_t>(fx::SaturateSigned(q, x2_bits));
       }
     }
@@ -86,13 +93,13 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
     g_gamma[c] = sum_e1x2;
     g_beta[c] = sum_e1;
     const int128 den_base = static_cast<int128>(n) * sigma_q[c];
-    const int128 den = scale >= 0 ? den_base : den_base << -scale;
+    const fx::RoundHalfEvenDivider divide(scale >= 0 ? den_base : den_base << -scale);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       for (int64_t i = 0; i < shape.pixels; ++i) {
         const int128 num = ((static_cast<int128>(n) * e2[base + i] - s_e) << (2 * f_bn)) -
                            static_cast<int128>(x2[base + i]) * s_ex;
-        dx1[base + i] = fx::SaturateToInt64(fx::RoundHalfEvenDivide(scale >= 0 ? num << scale : num, den));
+        dx1[base + i] = fx::SaturateToInt64(divide(scale >= 0 ? num << scale : num));
       }
     }
   }

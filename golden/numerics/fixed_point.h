@@ -89,6 +89,41 @@ inline int128 RoundHalfEvenDivide(int128 num, int128 den) {
   return q;
 }
 
+// RoundHalfEvenDivide by a fixed denominator, faster when one divisor serves many
+// numerators (a BN channel): a double estimate of the floor quotient, corrected with the
+// exact remainder, then the same RHE tie rule. Identical results to RoundHalfEvenDivide.
+class RoundHalfEvenDivider {
+ public:
+  explicit RoundHalfEvenDivider(int128 den) : den_(den), inv_(1.0 / ToDouble(den)) {}
+
+  int128 operator()(int128 num) const {
+    const double estimate = ToDouble(num) * inv_;
+    if (!(estimate > -0x1p50 && estimate < 0x1p50)) return RoundHalfEvenDivide(num, den_);
+    int128 q = static_cast<int64_t>(std::floor(estimate));
+    int128 r = num - q * den_;
+    while (r < 0) {  // the estimate is within a few units of floor(num / den)
+      q -= 1;
+      r += den_;
+    }
+    while (r >= den_) {
+      q += 1;
+      r -= den_;
+    }
+    const int128 twice_r = 2 * r;
+    if (twice_r > den_ || (twice_r == den_ && (q & 1) != 0)) q += 1;
+    return q;
+  }
+
+ private:
+  static double ToDouble(int128 x) {
+    const auto hi = static_cast<int64_t>(x >> 64);
+    const auto lo = static_cast<uint64_t>(x);
+    return std::ldexp(static_cast<double>(hi), 64) + static_cast<double>(lo);
+  }
+  int128 den_;
+  double inv_;
+};
+
 // Clamp x to [lo, hi].
 constexpr int64_t Saturate(int64_t x, int64_t lo, int64_t hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
@@ -156,17 +191,26 @@ constexpr uint64_t FloorSqrt(unsigned __int128 x) {
   return static_cast<uint64_t>(y);
 }
 
-// round(sqrt(num / den)) with ties to even, num >= 0, den > 0, exactly.
+// round(sqrt(num / den)) with ties to even, 0 <= num < 2^127, 0 < den < 2^127, exactly.
 //   n = floor(sqrt(floor(num / den))) = floor(sqrt(num / den)).
-//   sqrt(num/den) vs n + 1/2: compare 4 num with (2n+1)^2 den.
+//   sqrt(num/den) vs n + 1/2: num/den vs n^2 + n + 1/4, i.e. d = num - (n^2 + n) den vs den/4
+//   (no intermediate exceeds 2^128 under the stated bounds).
 inline uint64_t RoundHalfEvenSqrtOfRatio(unsigned __int128 num, unsigned __int128 den) {
+  using u128 = unsigned __int128;
   const uint64_t n = FloorSqrt(num / den);
-  const unsigned __int128 lhs = 4 * num;
-  const unsigned __int128 odd = 2 * static_cast<unsigned __int128>(n) + 1;
-  const unsigned __int128 rhs = odd * odd * den;
-  if (lhs > rhs || (lhs == rhs && (n & 1) != 0)) return n + 1;
+  const u128 base = (static_cast<u128>(n) * n + n) * den;
+  if (num < base) return n;  // below n + 1/2
+  const u128 d = num - base;
+  // 4d > den <=> d > den / 4 (integer division), and 4d == den <=> d == den / 4 with no
+  // remainder: the exact tie, rounded to even.
+  const u128 quarter = den / 4;
+  if (d > quarter) return n + 1;
+  if (d == quarter && den % 4 == 0) return (n & 1) != 0 ? n + 1 : n;
   return n;
 }
+
+// |x| as an unsigned magnitude (defined for INT64_MIN, whose magnitude is 2^63).
+constexpr uint64_t AbsMagnitude(int64_t x) { return x < 0 ? 0 - static_cast<uint64_t>(x) : static_cast<uint64_t>(x); }
 
 // x * 2^shift rounded half to even to an integer, for a float or double x. Scaling by a
 // power of two is exact (no overflow or underflow for the ranges used), and

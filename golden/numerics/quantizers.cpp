@@ -19,16 +19,20 @@ struct IntInput {
     const int64_t count = static_cast<int64_t>(m.size());
 #pragma omp parallel for reduction(max : max_abs) schedule(static)
     for (int64_t i = 0; i < count; ++i) {
-      const int64_t v = m[i];
-      max_abs = std::max(max_abs, v < 0 ? -static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+      max_abs = std::max(max_abs, static_cast<uint64_t>(Magnitude(m[i])));
     }
     return max_abs == 0 ? 0 : fx::RoundLog2(max_abs) + exp;
   }
   // RHE(|x_i| / 2^e) and whether |x_i| < 2^e (value = m * 2^exp, so shift by e - exp).
-  int64_t RoundAbsToExp(size_t i, int e) const { return fx::RoundHalfEvenScale(static_cast<int64_t>(std::llabs(m[i])), exp - e); }
+  // |m| saturates to 2^63 - 1 (only INT64_MIN is affected): an integer quantizer input is
+  // taken in the symmetric range +-(2^63 - 1).
+  static int64_t Magnitude(int64_t v) {
+    return static_cast<int64_t>(std::min<uint64_t>(fx::AbsMagnitude(v), INT64_MAX));
+  }
+  int64_t RoundAbsToExp(size_t i, int e) const { return fx::RoundHalfEvenScale(Magnitude(m[i]), exp - e); }
   bool AbsBelowPow2(size_t i, int e) const {
     const int t = e - exp;  // |m| < 2^t
-    const uint64_t a = static_cast<uint64_t>(std::llabs(m[i]));
+    const uint64_t a = static_cast<uint64_t>(Magnitude(m[i]));
     if (t <= 0) return a == 0;  // 2^t <= 1 <= |m| unless m = 0
     return t >= 64 || (a >> t) == 0;
   }

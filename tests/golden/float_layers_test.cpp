@@ -93,9 +93,9 @@ ConvGeometry Geometry(const ConvCase& p) {
   return ConvGeometry{p.n, p.c, p.h, p.w, p.k, p.kernel, p.stride, p.pad};
 }
 
-class ConvGradTest : public ::testing::TestWithParam<ConvCase> {};
+class FloatConvGradTest : public ::testing::TestWithParam<ConvCase> {};
 
-TEST_P(ConvGradTest, MatchesFiniteDifferences) {
+TEST_P(FloatConvGradTest, MatchesFiniteDifferences) {
   const ConvGeometry g = Geometry(GetParam());
   std::mt19937_64 rng(11);
   Vec x = Random(g.input_count(), rng), w = Random(g.weight_count(), rng);
@@ -118,7 +118,7 @@ TEST_P(ConvGradTest, MatchesFiniteDifferences) {
   EXPECT_EQ(dw_only, dw);
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, ConvGradTest,
+INSTANTIATE_TEST_SUITE_P(Shapes, FloatConvGradTest,
                          ::testing::Values(ConvCase{2, 3, 7, 5, 4, 3, 1, 1},   // stride 1 pad 1
                                            ConvCase{2, 3, 7, 5, 4, 3, 1, 0},   // stride 1 pad 0
                                            ConvCase{2, 3, 8, 5, 4, 3, 2, 0},   // row 7 unread
@@ -183,7 +183,7 @@ void NaiveConv(const ConvGeometry& g, const std::vector<Real>& x, const std::vec
 
 // Shapes that cross every GEMM block edge: K = 270 > 256 (two reduction blocks),
 // OH*OW = 529 > 512 (two column blocks), K_out = 6 (partial register tiles).
-TEST(Conv, FloatMatchesNaiveLoopsBitwise) {
+TEST(FloatConv, FloatMatchesNaiveLoopsBitwise) {
   for (const ConvCase& p : {ConvCase{2, 30, 23, 23, 6, 3, 1, 1}, ConvCase{3, 5, 9, 11, 9, 3, 2, 1}}) {
     const ConvGeometry g = Geometry(p);
     std::mt19937_64 rng(12);
@@ -200,7 +200,7 @@ TEST(Conv, FloatMatchesNaiveLoopsBitwise) {
   }
 }
 
-TEST(Conv, BitwiseIdenticalForAnyThreadCount) {
+TEST(FloatConv, BitwiseIdenticalForAnyThreadCount) {
   const ConvGeometry g{5, 6, 9, 10, 10, 3, 1, 1};
   std::mt19937_64 rng(13);
   const auto x = Random<float>(g.input_count(), rng), w = Random<float>(g.weight_count(), rng);
@@ -219,7 +219,7 @@ TEST(Conv, BitwiseIdenticalForAnyThreadCount) {
   EXPECT_EQ(run(3), one);
 }
 
-TEST(Conv, FloatAgreesWithDouble) {
+TEST(FloatConv, FloatAgreesWithDouble) {
   const ConvGeometry g{3, 8, 10, 9, 7, 3, 1, 1};
   std::mt19937_64 rng(14);
   const auto xf = Random<float>(g.input_count(), rng), wf = Random<float>(g.weight_count(), rng);
@@ -243,7 +243,7 @@ TEST(Conv, FloatAgreesWithDouble) {
   expect_close(dwf, dwd, "dw");
 }
 
-TEST(Conv, RejectsBadGeometry) {
+TEST(FloatConv, RejectsBadGeometry) {
   const ConvGeometry g{1, 1, 2, 2, 1, 3, 1, 0};  // kernel larger than the input
   float v[9] = {};
   EXPECT_THROW(Conv2dForward(g, v, v, v), Error);
@@ -252,7 +252,7 @@ TEST(Conv, RejectsBadGeometry) {
 // ---------------------------------------------------------------------------------------
 // Batch norm, ReLU, pooling, linear, loss
 
-TEST(BatchNorm, MatchesFiniteDifferences) {
+TEST(FloatBatchNorm, MatchesFiniteDifferences) {
   const int64_t n = 3, c = 4, hw = 5;
   std::mt19937_64 rng(21);
   Vec x = Random(n * c * hw, rng, -2.0, 3.0), gamma = Random(c, rng, 0.5, 1.5), beta = Random(c, rng);
@@ -271,7 +271,7 @@ TEST(BatchNorm, MatchesFiniteDifferences) {
   ExpectGradientNear(dbeta, NumericGradient(beta, loss), "dbeta");
 }
 
-TEST(BatchNorm, NormalizesWithPopulationVariance) {
+TEST(FloatBatchNorm, NormalizesWithPopulationVariance) {
   const double x[4] = {1, 2, 3, 6};  // n=2, c=1, hw=2: mean 3, population variance 3.5
   const double gamma = 2, beta = 0.5;
   double y[4];
@@ -282,7 +282,7 @@ TEST(BatchNorm, NormalizesWithPopulationVariance) {
   EXPECT_DOUBLE_EQ(y[3], 2 * 3 / std::sqrt(3.5) + 0.5);
 }
 
-TEST(Relu, MatchesFiniteDifferences) {
+TEST(FloatRelu, MatchesFiniteDifferences) {
   std::mt19937_64 rng(31);
   // Magnitudes in [0.1, 1] with random signs: far from the kink at 0.
   Vec x = Random(40, rng, 0.1, 1.0);
@@ -298,7 +298,7 @@ TEST(Relu, MatchesFiniteDifferences) {
   ExpectGradientNear(dx, NumericGradient(x, loss), "dx");
 }
 
-TEST(MaxPool, MatchesFiniteDifferences) {
+TEST(FloatMaxPool, MatchesFiniteDifferences) {
   for (const PoolGeometry& p : {PoolGeometry{2, 3, 7, 6, 3, 2, 1}, PoolGeometry{2, 2, 6, 8, 2, 2, 0}}) {
     std::mt19937_64 rng(41);
     // Continuous random values: ties (or near-ties within h) have probability ~0.
@@ -318,7 +318,7 @@ TEST(MaxPool, MatchesFiniteDifferences) {
   }
 }
 
-TEST(MaxPool, TiesPickFirstInScanOrderAndPaddingNeverWins) {
+TEST(FloatMaxPool, TiesPickFirstInScanOrderAndPaddingNeverWins) {
   // 1x1x2x3 input, kernel 2, stride 1, pad 1: output 3x4.
   const PoolGeometry p{1, 1, 2, 3, 2, 1, 1};
   const float x[6] = {-5, 7, 7,
@@ -345,7 +345,7 @@ TEST(MaxPool, TiesPickFirstInScanOrderAndPaddingNeverWins) {
   EXPECT_THROW(MaxPoolForward(PoolGeometry{1, 1, 2, 3, 2, 1, 2}, x, y, argmax), Error);
 }
 
-TEST(GlobalAvgPool, MatchesFiniteDifferences) {
+TEST(FloatGlobalAvgPool, MatchesFiniteDifferences) {
   const int64_t n = 2, c = 3, hw = 7;
   std::mt19937_64 rng(51);
   Vec x = Random(n * c * hw, rng);
@@ -360,7 +360,7 @@ TEST(GlobalAvgPool, MatchesFiniteDifferences) {
   ExpectGradientNear(dx, NumericGradient(x, loss), "dx");
 }
 
-TEST(Linear, MatchesFiniteDifferences) {
+TEST(FloatLinear, MatchesFiniteDifferences) {
   const int64_t batch = 5, in = 11, out = 7;
   std::mt19937_64 rng(61);
   Vec x = Random(batch * in, rng), w = Random(out * in, rng), b = Random(out, rng);
@@ -377,7 +377,7 @@ TEST(Linear, MatchesFiniteDifferences) {
   ExpectGradientNear(db, NumericGradient(b, loss), "dbias");
 }
 
-TEST(Linear, BitwiseIdenticalForAnyThreadCount) {
+TEST(FloatLinear, BitwiseIdenticalForAnyThreadCount) {
   const int64_t batch = 64, in = 70, out = 37;  // large enough for the parallel GEMM path
   std::mt19937_64 rng(62);
   const auto x = Random<float>(batch * in, rng), w = Random<float>(out * in, rng);
@@ -397,7 +397,7 @@ TEST(Linear, BitwiseIdenticalForAnyThreadCount) {
   EXPECT_EQ(run(3), one);
 }
 
-TEST(SoftmaxCrossEntropy, MatchesFiniteDifferences) {
+TEST(FloatSoftmaxCrossEntropy, MatchesFiniteDifferences) {
   const int64_t batch = 4, classes = 6;
   std::mt19937_64 rng(71);
   Vec logits = Random(batch * classes, rng, -3.0, 3.0);
@@ -410,7 +410,7 @@ TEST(SoftmaxCrossEntropy, MatchesFiniteDifferences) {
   ExpectGradientNear(dlogits, NumericGradient(logits, loss), "dlogits");
 }
 
-TEST(SoftmaxCrossEntropy, StableLossAndCorrectCount) {
+TEST(FloatSoftmaxCrossEntropy, StableLossAndCorrectCount) {
   // Huge logits must not overflow; sample 1 ties classes 0 and 2 -> argmax 0.
   const float logits[6] = {1000, 0, 0, 5, 1, 5};
   const uint8_t labels[2] = {0, 2};
@@ -489,7 +489,7 @@ struct TinyResNet {
   }
 };
 
-TEST(Composite, TinyResNetMatchesFiniteDifferences) {
+TEST(FloatComposite, TinyResNetMatchesFiniteDifferences) {
   std::mt19937_64 rng(81);
   TinyResNet net(rng);
   const TinyResNet::Grads d = net.Backward();

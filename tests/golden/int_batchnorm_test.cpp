@@ -3,11 +3,13 @@
 // long-double evaluations of the textbook formulas, on seeded random channels of several
 // shapes and on hand-made corner channels (ties, constant channels, saturation).
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "golden/kernels/int_batchnorm.h"
@@ -17,6 +19,18 @@ namespace octet {
 namespace {
 
 using int128 = __int128;
+
+// Restores the OpenMP thread count at scope exit. The random sweeps run single-threaded
+// (each kernel call is an OpenMP parallel region, slow on an oversubscribed machine);
+// ThreadCountDoesNotChangeResult compares 1, 2 and the default number of threads.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~ThreadCount() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
 using u128 = unsigned __int128;
 
 int128 Pow2(int e) { return static_cast<int128>(1) << e; }
@@ -77,10 +91,14 @@ void CheckForward(const Scheme& s, const BnCase& bc, const std::vector<int32_t>&
     const int128 lo = (2 * sp - 1) * (2 * sp - 1) * scale_n2, hi = (2 * sp + 1) * (2 * sp + 1) * scale_n2;
     if (sp > 0) {
       EXPECT_LE(lo, mid) << Where(c) << " sigma_q " << sigma_q[c];
-      if (lo == mid) EXPECT_EQ(sp % 2, 0) << Where(c);
+      if (lo == mid) {
+        EXPECT_EQ(static_cast<int>(sp % 2), 0) << Where(c);
+      }
     }
     EXPECT_LE(mid, hi) << Where(c) << " sigma_q " << sigma_q[c];
-    if (hi == mid) EXPECT_EQ(sp % 2, 0) << Where(c);
+    if (hi == mid) {
+      EXPECT_EQ(static_cast<int>(sp % 2), 0) << Where(c);
+    }
     const long double var_ld = static_cast<long double>(d) / (static_cast<long double>(n) * static_cast<long double>(n));
     const long double sigma_ld = std::ldexp(std::sqrt(var_ld), f_sigma - f_x1);
     EXPECT_LE(std::fabs(static_cast<long double>(sp) - sigma_ld), 0.5L + 1e-9L * (1 + sigma_ld)) << Where(c);
@@ -151,6 +169,7 @@ Scheme SchemeWith(int k_BN, int k_mu, int k_sigma) {
 // Forward.
 
 TEST(IntBatchNormForward, RandomChannelsMatchDefinition) {
+  const ThreadCount single(1);
   std::mt19937_64 rng(77);
   // Default wageubn8 widths, the anchor's k_BN = 8, and narrower statistics (f_mu, f_sigma
   // below f_x1 = 14) to exercise the other alignment branches.
@@ -300,6 +319,7 @@ void CheckBackward(const Scheme& s, const BnCase& bc, const ForwardOut& fwd, con
 }
 
 TEST(IntBatchNormBackward, RandomChannelsMatchFormula) {
+  const ThreadCount single(1);
   std::mt19937_64 rng(99);
   const std::vector<Scheme> schemes = {LoadScheme("wageubn8"), SchemeWith(8, 16, 16)};
   for (const Scheme& s : schemes) {
@@ -350,6 +370,37 @@ TEST(IntBatchNormBackward, ExtremeErrorsAndConstantChannel) {
     for (int64_t i = 0; i < 6; ++i) EXPECT_EQ(dx1[(b * 3 + 2) * 6 + i], 0);
   }
   CheckBackward(s, bc, fwd, flat, -9, gamma);
+}
+
+}  // namespace
+}  // namespace octet
+
+namespace octet {
+namespace {
+
+TEST(IntBatchNormThreads, ThreadCountDoesNotChangeResult) {
+  const Scheme s = LoadScheme("wageubn8");
+  std::mt19937_64 rng(31);
+  const BnCase bc = RandomCase({3, 7, 10}, int64_t{1} << 26, rng);
+  std::vector<int8_t> e1(bc.x1.size());
+  for (auto& e : e1) e = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  const std::vector<int16_t> gamma_q = {128, -3, 77, 256, -256, 1, 100};
+  auto run = [&](int threads) {
+    const ThreadCount t(threads > 0 ? threads : omp_get_max_threads());
+    const ForwardOut fwd = RunForward(s, bc);
+    std::vector<int32_t> e2(bc.x1.size());
+    std::vector<int64_t> dx1(bc.x1.size()), gg(7), gb(7);
+    int gge = 0, gbe = 0;
+    IntBatchNormBackward(s, bc.shape, e1.data(), -8, gamma_q.data(), fwd.x2.data(), fwd.sigma.data(), e2.data(),
+                         dx1.data(), gg.data(), gb.data(), &gge, &gbe);
+    return std::make_tuple(fwd.mu, fwd.sigma, fwd.x2, e2, dx1, gg, gb);
+  };
+  const auto one = run(1), two = run(2), dflt = run(0);
+  EXPECT_TRUE(one == two);
+  EXPECT_TRUE(one == dflt);
+  const ForwardOut fwd = RunForward(s, bc);
+  CheckForward(s, bc, fwd.mu, fwd.sigma, fwd.x2);
+  CheckBackward(s, bc, fwd, e1, -8, gamma_q);
 }
 
 }  // namespace

@@ -67,7 +67,11 @@ void FillOperands(Fill fill, bool b_unsigned, std::mt19937_64& rng, std::vector<
   }
 }
 
+// The sweeps run single-threaded: every kernel call opens OpenMP parallel regions, which
+// cost milliseconds each on an oversubscribed machine. The ThreadCount tests below compare
+// 1, 2 and the default number of threads on representative shapes.
 TEST(IntGemm, MatchesNaiveOnOddShapes) {
+  const ThreadCount single(1);
   struct Dims {
     int64_t m, n, k;
   };
@@ -237,6 +241,7 @@ const std::vector<ConvGeometry> kGeometries = {
 };
 
 TEST(IntConv, MatchesDirectConvolution) {
+  const ThreadCount single(1);  // see IntGemm.MatchesNaiveOnOddShapes
   std::mt19937_64 rng(21);
   for (const ConvGeometry& g : kGeometries) {
     for (ConvFill fill : {ConvFill::kRandom, ConvFill::kExtremePositive, ConvFill::kExtremeMixed,
@@ -270,7 +275,7 @@ TEST(IntConv, HandCheckedAllMaxOperands) {
 
 TEST(IntConv, ThreadCountDoesNotChangeResult) {
   std::mt19937_64 rng(8);
-  for (const ConvGeometry& g : {kGeometries[0], kGeometries[8], kGeometries[9]}) {
+  for (const ConvGeometry& g : {kGeometries[0], kGeometries[4], kGeometries[8], kGeometries[9]}) {
     const ConvOperands op = MakeOperands(g, ConvFill::kRandom, rng);
     ConvResults r1, r2;
     {
@@ -285,7 +290,14 @@ TEST(IntConv, ThreadCountDoesNotChangeResult) {
     EXPECT_TRUE(r1 == r2) << Describe(g);
     EXPECT_TRUE(r1 == rd) << Describe(g);
     EXPECT_EQ(r1.gw, NaiveWeightGrad(g, op));
+    EXPECT_EQ(r2.e4, NaiveError(g, op));
   }
+  // Extreme operands with two threads.
+  const ThreadCount two(2);
+  const ConvOperands op = MakeOperands(kGeometries[9], ConvFill::kExtremeMixed, rng);
+  const ConvResults r = RunConv(kGeometries[9], op);
+  EXPECT_EQ(r.e4, NaiveError(kGeometries[9], op));
+  EXPECT_EQ(r.gw, NaiveWeightGrad(kGeometries[9], op));
 }
 
 }  // namespace

@@ -205,7 +205,9 @@ TEST_F(QuantLayerStep, BackwardE0E1AndReluMask) {
     EXPECT_LE(e0[i], 127);
     EXPECT_EQ(e0[i], expected[i]) << i;
     const bool pass = x3[i] > 0 && fx::RoundHalfEvenShiftRight(x3[i], 15) <= 255;
-    if (x3[i] <= 0) EXPECT_EQ(e1[i], 0) << i;
+    if (x3[i] <= 0) {
+      EXPECT_EQ(e1[i], 0) << i;
+    }
     EXPECT_EQ(e1[i], pass ? e0[i] : 0) << i;
     zeros_from_mask += !pass && e0[i] != 0;
   }

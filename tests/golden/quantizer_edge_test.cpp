@@ -83,6 +83,11 @@ TEST(QuantizerEdgeTies, FlagSmallAndLargeRegion) {
                                         126 * 128,    // 126.5 -> 126
                                         127 * 128}));  // 127.5 -> 128 -> clip 127
   // The small-region 128 is stored canonically as flag 1, magnitude 1.
+  I16 out(m.size());
+  q::FlagQuantize(m, -15, out);
+  EXPECT_EQ(out[8], 128);
+  EXPECT_EQ(q::FlagEncode(out[8]), (1u << 8) | 1u);
+  EXPECT_EQ(q::FlagEncode(out[9]), (1u << 8) | (1u << 7) | 1u);
   EXPECT_EQ(q::FlagEncode(128), (1u << 8) | 1u);
   EXPECT_EQ(q::FlagEncode(-128), (1u << 8) | (1u << 7) | 1u);
 }
