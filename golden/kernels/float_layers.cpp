@@ -488,7 +488,7 @@ void LinearBackward(int64_t batch, int64_t in, int64_t out, const Real* x, const
 
 template <typename Real>
 Real SoftmaxCrossEntropy(int64_t batch, int64_t classes, const Real* logits,
-                         const uint8_t* labels, Real* dlogits, int64_t* correct) {
+                         const uint16_t* labels, Real* dlogits, int64_t* correct) {
   for (int64_t b = 0; b < batch; ++b) {
     if (labels[b] >= classes) Fail("label {} of sample {} is not below {} classes", labels[b], b, classes);
   }
@@ -546,7 +546,7 @@ Real SoftmaxCrossEntropy(int64_t batch, int64_t classes, const Real* logits,
                                     const Real*, Real*);                                        \
   template void LinearBackward<Real>(int64_t, int64_t, int64_t, const Real*, const Real*,        \
                                      const Real*, Real*, Real*, Real*);                          \
-  template Real SoftmaxCrossEntropy<Real>(int64_t, int64_t, const Real*, const uint8_t*, Real*,  \
+  template Real SoftmaxCrossEntropy<Real>(int64_t, int64_t, const Real*, const uint16_t*, Real*, \
                                           int64_t*);
 
 OCTET_FL_INSTANTIATE(float)

@@ -102,6 +102,6 @@ void LinearBackward(int64_t batch, int64_t in, int64_t out, const Real* x, const
 // Returns the mean loss. Throws Error on a label >= classes.
 template <typename Real>
 Real SoftmaxCrossEntropy(int64_t batch, int64_t classes, const Real* logits,
-                         const uint8_t* labels, Real* dlogits, int64_t* correct);
+                         const uint16_t* labels, Real* dlogits, int64_t* correct);
 
 }  // namespace octet::fl

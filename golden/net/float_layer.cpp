@@ -146,7 +146,7 @@ void FloatHead::Initialize(uint64_t seed, uint32_t index) {
   for (auto* t : {&b_, &v_w_, &v_b_}) std::fill(t->data.begin(), t->data.end(), 0.0f);
 }
 
-float FloatHead::Forward(const Tensor<float>& x, const uint8_t* labels, int64_t* correct) {
+float FloatHead::Forward(const Tensor<float>& x, const uint16_t* labels, int64_t* correct) {
   const int64_t n = x.dim(0), hw = x.dim(2) * x.dim(3);
   if (x.dim(1) != channels_) Fail("{}: input has {} channels, expected {}", name_, x.dim(1), channels_);
   x_shape_ = x.shape;

@@ -57,7 +57,7 @@ class FloatHead {
   FloatHead(std::string name, int64_t channels, int64_t classes);
   void Initialize(uint64_t seed, uint32_t index);
   // x [N][C][H][W] in float. Returns the mean loss; counts correct predictions.
-  float Forward(const Tensor<float>& x, const uint8_t* labels, int64_t* correct);
+  float Forward(const Tensor<float>& x, const uint16_t* labels, int64_t* correct);
   // Logits of the last Forward ([N][classes]).
   const Tensor<float>& logits() const { return logits_; }
   const Tensor<float>& Backward();  // dL/dx, [N][C][H][W]

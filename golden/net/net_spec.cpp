@@ -50,7 +50,7 @@ NetSpec ParseNetSpec(const std::string& json_text, const std::string& origin) {
   spec.in_height = j["input"][1];
   spec.in_width = j["input"][2];
   spec.classes = GetPositive(j, "classes", 10, origin, 2);
-  if (spec.classes > 256) Fail("{}: \"classes\" must be at most 256 (labels are bytes)", origin);
+  if (spec.classes > 65536) Fail("{}: \"classes\" must be at most 65536 (labels are 16-bit)", origin);
   if (!j.contains("stem")) Fail("{}: missing \"stem\"", origin);
   const json& stem = j["stem"];
   const std::string stem_where = origin + ": stem";
@@ -80,9 +80,10 @@ NetSpec ParseNetSpec(const std::string& json_text, const std::string& origin) {
   // Spatial sizes must stay positive through the network.
   int64_t h = spec.in_height, w = spec.in_width;
   auto shrink = [&](int64_t k, int64_t s, int64_t p, const std::string& where) {
+    if (h + 2 * p < k || w + 2 * p < k)
+      Fail("{}: the feature map ({}x{}) is smaller than the {}x{} window: it shrinks to nothing", where, h, w, k, k);
     h = (h + 2 * p - k) / s + 1;
     w = (w + 2 * p - k) / s + 1;
-    if (h < 1 || w < 1 || spec.in_height + 2 * p < k) Fail("{}: the feature map shrinks to nothing", where);
   };
   shrink(spec.stem.kernel, spec.stem.stride, spec.stem.pad, origin + ": stem");
   if (spec.stem.maxpool) shrink(spec.stem.maxpool->kernel, spec.stem.maxpool->stride, spec.stem.maxpool->pad, origin + ": maxpool");

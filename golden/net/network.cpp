@@ -151,7 +151,7 @@ void Network::SetBatch(int64_t batch) {
   for (auto& b : float_blocks_) b.ForEachLayer([&](FloatLayer& l) { l.SetBatch(batch); });
 }
 
-double Network::Forward(const uint8_t* images, const uint8_t* labels, int64_t* correct) {
+double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* correct) {
   const Shape image_shape = {batch_, spec_.in_channels, spec_.in_height, spec_.in_width};
   if (!scheme_.quantized) {
     float_stem_->Forward(ImageToFloat(images, image_shape), nullptr);
@@ -239,7 +239,7 @@ void Network::Update(const StepContext& ctx) {
   head_->Update(ctx);
 }
 
-StepResult Network::TrainStep(const uint8_t* images, const uint8_t* labels, const StepContext& ctx) {
+StepResult Network::TrainStep(const uint8_t* images, const uint16_t* labels, const StepContext& ctx) {
   StepResult r;
   r.loss = Forward(images, labels, &r.correct);
   Backward(ctx);
@@ -247,7 +247,7 @@ StepResult Network::TrainStep(const uint8_t* images, const uint8_t* labels, cons
   return r;
 }
 
-StepResult Network::Evaluate(const uint8_t* images, const uint8_t* labels) {
+StepResult Network::Evaluate(const uint8_t* images, const uint16_t* labels) {
   StepResult r;
   r.loss = Forward(images, labels, &r.correct);
   return r;

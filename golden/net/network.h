@@ -67,10 +67,10 @@ class Network {
   void Initialize(uint64_t seed);
   void SetBatch(int64_t batch);
 
-  // One training step on images [batch][C][H][W] (bytes) and labels [batch].
-  StepResult TrainStep(const uint8_t* images, const uint8_t* labels, const StepContext& ctx);
+  // One training step on images [batch][C][H][W] (bytes) and labels [batch] (class indices).
+  StepResult TrainStep(const uint8_t* images, const uint16_t* labels, const StepContext& ctx);
   // Forward only (BN uses the batch's statistics, as in training).
-  StepResult Evaluate(const uint8_t* images, const uint8_t* labels);
+  StepResult Evaluate(const uint8_t* images, const uint16_t* labels);
 
   void Report(TensorSink& sink) const;       // every named tensor of the last step
   void ReportState(TensorSink& sink) const;  // parameters and optimizer state
@@ -82,7 +82,7 @@ class Network {
   std::vector<std::pair<std::string, E3Coverage>> Coverage() const;
 
  private:
-  double Forward(const uint8_t* images, const uint8_t* labels, int64_t* correct);
+  double Forward(const uint8_t* images, const uint16_t* labels, int64_t* correct);
   void Backward(const StepContext& ctx);
   void Update(const StepContext& ctx);
   template <typename F>

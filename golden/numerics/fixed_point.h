@@ -118,7 +118,7 @@ class RoundHalfEvenDivider {
   static double ToDouble(int128 x) {
     const auto hi = static_cast<int64_t>(x >> 64);
     const auto lo = static_cast<uint64_t>(x);
-    return std::ldexp(static_cast<double>(hi), 64) + static_cast<double>(lo);
+    return static_cast<double>(hi) * 18446744073709551616.0 + static_cast<double>(lo);  // hi * 2^64 + lo
   }
   int128 den_;
   double inv_;

@@ -34,7 +34,7 @@ struct BatchSource {
   uint64_t seed;
   int64_t classes;
 
-  void Fill(int64_t step, int64_t batch, int64_t image_size, std::vector<uint8_t>& images, std::vector<uint8_t>& labels) {
+  void Fill(int64_t step, int64_t batch, int64_t image_size, std::vector<uint8_t>& images, std::vector<uint16_t>& labels) {
     images.resize(batch * image_size);
     labels.resize(batch);
     if (data) {
@@ -48,7 +48,7 @@ struct BatchSource {
     const uint64_t prefix = RandomStream{seed, static_cast<uint64_t>(step), 0, kSyntheticStream}.Prefix();
     for (int64_t i = 0; i < batch * image_size; ++i) images[i] = static_cast<uint8_t>(RandomBits32(prefix, i) >> 24);
     for (int64_t b = 0; b < batch; ++b)
-      labels[b] = static_cast<uint8_t>(RandomBits32(prefix, batch * image_size + b) % static_cast<uint32_t>(classes));
+      labels[b] = static_cast<uint16_t>(RandomBits32(prefix, batch * image_size + b) % static_cast<uint32_t>(classes));
   }
 };
 
@@ -83,7 +83,8 @@ void AddTraceCommand(CLI::App& app) {
     Network net(spec, scheme, opt->batch);
     net.Initialize(opt->seed);
     StepContext ctx = ContextForEpoch(scheme, opt->seed, 0, 1);
-    std::vector<uint8_t> images, labels;
+    std::vector<uint8_t> images;
+    std::vector<uint16_t> labels;
     for (int step = 0; step < opt->warmup; ++step) {
       source.Fill(step, opt->batch, image_size, images, labels);
       ctx.step = step;

@@ -30,11 +30,14 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--coverage", opt->coverage, "Record the paper's Fig. 9 view: e3 non-zero fractions per layer");
   cmd->add_flag("!--no-progress", opt->progress, "Do not show the progress line");
   cmd->callback([opt] {
-    fmt::print("octet train: net {}, scheme {}, seed {}, {} epochs, batch {}\n", opt->resume.empty() ? opt->net : "(checkpoint)",
-               opt->resume.empty() ? opt->scheme : "(checkpoint)", opt->seed, opt->epochs, opt->batch);
-    fmt::print("{:>5} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9}\n", "epoch", "lr", "train_loss", "train_acc",
-               "test_loss", "test_acc", "s/epoch");
-    Train(*opt, [](const EpochRecord& r) {
+    const auto start = [](const RunInfo& run) {
+      fmt::print("octet train: net {}, scheme {}, seed {}, epochs {}..{}, batch {}, {} training / {} test images\n", run.net,
+                 run.scheme, run.seed, run.start_epoch + 1, run.epochs, run.batch, run.train_images, run.test_images);
+      fmt::print("{:>5} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9}\n", "epoch", "lr", "train_loss", "train_acc",
+                 "test_loss", "test_acc", "s/epoch");
+      std::fflush(stdout);
+    };
+    Train(*opt, start, [](const EpochRecord& r) {
       fmt::print("{:>5} {:>8.5f} {:>10.4f} {:>9.2f}% {:>10.4f} {:>9.2f}% {:>9.1f}\n", r.epoch, r.lr, r.train_loss,
                  100 * r.train_acc, r.test_loss, 100 * r.test_acc, r.train_seconds);
       std::fflush(stdout);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -82,7 +83,7 @@ const char* TraceRoleName(TraceRole role) {
 }
 
 void RecordTrace(const std::string& dir, Network& net, uint64_t seed, const StepContext& ctx, const uint8_t* images,
-                 const uint8_t* labels) {
+                 const uint16_t* labels) {
   const NetSpec& spec = net.spec();
   const int64_t batch = net.batch();
   CollectSink before, step, after;
@@ -100,7 +101,8 @@ void RecordTrace(const std::string& dir, Network& net, uint64_t seed, const Step
 
   json entries = json::array();
   auto write = [&](TraceRole role, const std::string& name, const AnyTensor& tensor, int frac_bits) {
-    const std::string file = fmt::format("{}/{}.npy", TraceRoleName(role), name);
+    // Inputs are named "input/<x>" already; the other roles get their own folder.
+    const std::string file = role == TraceRole::kInput ? name + ".npy" : fmt::format("{}/{}.npy", TraceRoleName(role), name);
     fs::create_directories((tmp_dir / file).parent_path());
     npy::SaveAny((tmp_dir / file).string(), tensor);
     entries.push_back({{"name", name}, {"role", TraceRoleName(role)}, {"file", file},
@@ -108,7 +110,7 @@ void RecordTrace(const std::string& dir, Network& net, uint64_t seed, const Step
   };
   const Shape image_shape = {batch, spec.in_channels, spec.in_height, spec.in_width};
   write(TraceRole::kInput, "input/images", Tensor<uint8_t>(image_shape, std::vector<uint8_t>(images, images + NumElements(image_shape))), 0);
-  write(TraceRole::kInput, "input/labels", Tensor<uint8_t>({batch}, std::vector<uint8_t>(labels, labels + batch)), 0);
+  write(TraceRole::kInput, "input/labels", Tensor<uint16_t>({batch}, std::vector<uint16_t>(labels, labels + batch)), 0);
   for (const auto& t : before.items) write(TraceRole::kStateBefore, t.name, t.tensor, t.frac_bits);
   for (const auto& t : step.items) write(TraceRole::kStep, t.name, t.tensor, t.frac_bits);
   for (const auto& t : after.items) write(TraceRole::kStateAfter, t.name, t.tensor, t.frac_bits);
@@ -190,18 +192,25 @@ ReplayResult ReplayTrace(const std::string& dir, int) {
   const TraceManifest m = LoadTraceManifest(dir);
   Network net(m.spec, m.scheme, m.batch);
   const Shape image_shape = {m.batch, m.spec.in_channels, m.spec.in_height, m.spec.in_width};
-  Tensor<uint8_t> images, labels;
+  Tensor<uint8_t> images;
+  Tensor<uint16_t> labels;
   bool have_images = false, have_labels = false;
+  std::set<std::string> listed;  // "<role>:<name>" of every manifest entry
   for (const auto& e : m.entries) {
+    listed.insert(std::string(TraceRoleName(e.role)) + ":" + e.name);
     if (e.role == TraceRole::kInput) {
       AnyTensor t = LoadTraceTensor(dir, e);
-      auto* typed = std::get_if<Tensor<uint8_t>>(&t);
-      if (typed == nullptr) Fail("{}/{}: input tensors must be uint8", dir, e.file);
       if (e.name == "input/images") {
-        if (typed->shape != image_shape) Fail("{}/{}: images have shape {}, the network needs {}", dir, e.file, ShapeString(typed->shape), ShapeString(image_shape));
+        auto* typed = std::get_if<Tensor<uint8_t>>(&t);
+        if (typed == nullptr) Fail("{}/{}: images must be uint8", dir, e.file);
+        if (typed->shape != image_shape)
+          Fail("{}/{}: images have shape {}, the network needs {}", dir, e.file, ShapeString(typed->shape),
+               ShapeString(image_shape));
         images = std::move(*typed);
         have_images = true;
       } else if (e.name == "input/labels") {
+        auto* typed = std::get_if<Tensor<uint16_t>>(&t);
+        if (typed == nullptr) Fail("{}/{}: labels must be uint16", dir, e.file);
         if (typed->shape != Shape{m.batch}) Fail("{}/{}: labels must have shape [{}]", dir, e.file, m.batch);
         labels = std::move(*typed);
         have_labels = true;
@@ -215,6 +224,13 @@ ReplayResult ReplayTrace(const std::string& dir, int) {
     }
   }
   if (!have_images || !have_labels) Fail("{}: the manifest lists no input/images or input/labels", dir);
+  // Every tensor of the state before and of the step must be listed: a trace that leaves
+  // one out is malformed (a replay from a partial state would report a false mismatch).
+  CollectSink expected_state;
+  net.ReportState(expected_state);
+  for (const auto& t : expected_state.items) {
+    if (!listed.count("state_before:" + t.name)) Fail("{}/manifest.json: no state_before entry for {}", dir, t.name);
+  }
   net.TrainStep(images.ptr(), labels.ptr(), m.context);
 
   std::map<std::string, NamedTensor> recomputed;
@@ -223,6 +239,9 @@ ReplayResult ReplayTrace(const std::string& dir, int) {
   net.ReportState(after);
   for (auto& t : step.items) recomputed["step:" + t.name] = t;
   for (auto& t : after.items) recomputed["state_after:" + t.name] = t;
+  for (const auto& [key, t] : recomputed) {
+    if (!listed.count(key)) Fail("{}/manifest.json: no entry for {} ({})", dir, t.name, key.substr(0, key.find(':')));
+  }
 
   ReplayResult result;
   for (const auto& e : m.entries) {

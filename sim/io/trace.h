@@ -43,7 +43,7 @@ struct TraceManifest {
 // Runs one training step of `net` on the batch and writes its trace to `dir` (written to
 // "<dir>.partial" and renamed when complete; an existing dir is replaced).
 void RecordTrace(const std::string& dir, Network& net, uint64_t seed, const StepContext& ctx, const uint8_t* images,
-                 const uint8_t* labels);
+                 const uint16_t* labels);
 
 TraceManifest LoadTraceManifest(const std::string& dir);
 AnyTensor LoadTraceTensor(const std::string& dir, const TraceEntry& entry);  // checks dtype and shape

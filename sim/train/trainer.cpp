@@ -67,6 +67,7 @@ struct Checkpoint {
   int64_t batch = 0;
   int epochs_done = 0, epochs_total = 0;
   uint64_t next_step = 0;
+  int64_t limit = 0, test_limit = 0, eval_batch = 0;
   std::vector<std::pair<std::string, std::string>> state;  // tensor name, file
 };
 
@@ -87,6 +88,9 @@ Checkpoint ReadCheckpoint(const std::string& dir) {
     c.epochs_done = j.at("epochs_done");
     c.epochs_total = j.at("epochs_total");
     c.next_step = j.at("next_step");
+    c.limit = j.at("limit");
+    c.test_limit = j.at("test_limit");
+    c.eval_batch = j.at("eval_batch");
     for (const json& t : j.at("state")) c.state.emplace_back(t.at("name"), t.at("file"));
   } catch (const json::exception& e) {
     Fail("{}: malformed checkpoint: {}", path, e.what());
@@ -103,12 +107,50 @@ std::pair<double, double> EvaluateSet(Network& net, const idx::Dataset& data, in
   for (int64_t start = 0; start < count; start += eval_batch) {
     const int64_t n = std::min(eval_batch, count - start);
     net.SetBatch(n);
-    const StepResult r = net.Evaluate(data.images.ptr() + start * image_size, data.labels.ptr() + start);
+    const std::vector<uint16_t> labels(data.labels.ptr() + start, data.labels.ptr() + start + n);
+    const StepResult r = net.Evaluate(data.images.ptr() + start * image_size, labels.data());
     loss_sum += r.loss * n;
     correct += r.correct;
   }
   net.SetBatch(train_batch);
   return {loss_sum / count, static_cast<double>(correct) / count};
+}
+
+// Writes <dir>/checkpoint.json and the state as .npy files, atomically (dir.partial, then
+// rename). `options` supplies the data limits a resumed run must reuse.
+void SaveCheckpoint(const std::string& dir, const Network& net, const TrainOptions& options, uint64_t seed,
+                    int epochs_done, int epochs_total, uint64_t next_step) {
+  const fs::path final_dir(dir), tmp_dir = dir + ".partial";
+  std::error_code ec;
+  fs::remove_all(tmp_dir, ec);
+  fs::create_directories(tmp_dir / "state", ec);
+  if (ec) Fail("{}: cannot create directory: {}", tmp_dir.string(), ec.message());
+  CollectSink sink;
+  net.ReportState(sink);
+  json state = json::array();
+  for (const auto& t : sink.items) {
+    const std::string file = "state/" + t.name + ".npy";
+    fs::create_directories((tmp_dir / file).parent_path());
+    npy::SaveAny((tmp_dir / file).string(), t.tensor);
+    state.push_back({{"name", t.name}, {"file", file}, {"frac_bits", t.frac_bits}});
+  }
+  const json j = {{"format", "octet-checkpoint"},
+                  {"version", 1},
+                  {"network", json::parse(NetSpecToJson(net.spec()))},
+                  {"scheme", json::parse(SchemeToJson(net.scheme()))},
+                  {"seed", seed},
+                  {"batch", net.batch()},
+                  {"epochs_done", epochs_done},
+                  {"epochs_total", epochs_total},
+                  {"next_step", next_step},
+                  {"limit", options.limit},
+                  {"test_limit", options.test_limit},
+                  {"eval_batch", options.eval_batch},
+                  {"state", state}};
+  std::ofstream(tmp_dir / "checkpoint.json") << j.dump(1) << "\n";
+  fs::remove_all(final_dir, ec);
+  fs::rename(tmp_dir, final_dir, ec);
+  if (ec) Fail("{}: cannot rename checkpoint into place: {}", dir, ec.message());
 }
 
 }  // namespace
@@ -139,39 +181,9 @@ StepContext ContextForEpoch(const Scheme& scheme, uint64_t seed, int epoch, int 
   return ctx;
 }
 
-void SaveCheckpoint(const std::string& dir, const Network& net, uint64_t seed, int epochs_done, int epochs_total,
-                    uint64_t next_step) {
-  const fs::path final_dir(dir), tmp_dir = dir + ".partial";
-  std::error_code ec;
-  fs::remove_all(tmp_dir, ec);
-  fs::create_directories(tmp_dir / "state", ec);
-  if (ec) Fail("{}: cannot create directory: {}", tmp_dir.string(), ec.message());
-  CollectSink sink;
-  net.ReportState(sink);
-  json state = json::array();
-  for (const auto& t : sink.items) {
-    const std::string file = "state/" + t.name + ".npy";
-    fs::create_directories((tmp_dir / file).parent_path());
-    npy::SaveAny((tmp_dir / file).string(), t.tensor);
-    state.push_back({{"name", t.name}, {"file", file}, {"frac_bits", t.frac_bits}});
-  }
-  const json j = {{"format", "octet-checkpoint"},
-                  {"version", 1},
-                  {"network", json::parse(NetSpecToJson(net.spec()))},
-                  {"scheme", json::parse(SchemeToJson(net.scheme()))},
-                  {"seed", seed},
-                  {"batch", net.batch()},
-                  {"epochs_done", epochs_done},
-                  {"epochs_total", epochs_total},
-                  {"next_step", next_step},
-                  {"state", state}};
-  std::ofstream(tmp_dir / "checkpoint.json") << j.dump(1) << "\n";
-  fs::remove_all(final_dir, ec);
-  fs::rename(tmp_dir, final_dir, ec);
-  if (ec) Fail("{}: cannot rename checkpoint into place: {}", dir, ec.message());
-}
-
-std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<void(const EpochRecord&)>& report) {
+std::vector<EpochRecord> Train(const TrainOptions& given, const std::function<void(const RunInfo&)>& start,
+                               const std::function<void(const EpochRecord&)>& report) {
+  TrainOptions options = given;
   if (options.epochs < 1) Fail("--epochs must be at least 1, got {}", options.epochs);
   if (options.batch < 1 || options.eval_batch < 1) Fail("--batch and --eval-batch must be at least 1");
 
@@ -191,6 +203,9 @@ std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<
     batch = ckpt->batch;
     start_epoch = ckpt->epochs_done;
     step = ckpt->next_step;
+    options.limit = ckpt->limit;
+    options.test_limit = ckpt->test_limit;
+    options.eval_batch = ckpt->eval_batch;
     if (start_epoch >= options.epochs)
       Fail("{}: the checkpoint has {} epochs done; ask for more with --epochs", options.resume, start_epoch);
   } else {
@@ -208,6 +223,7 @@ std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<
 
   Network net(spec, scheme, batch);
   net.Initialize(seed);
+  start(RunInfo{spec.name, scheme.name, seed, start_epoch, options.epochs, batch, train_count, test_count});
   if (ckpt) {
     for (const auto& [name, file] : ckpt->state) net.LoadState(name, npy::LoadAny((fs::path(options.resume) / file).string()));
   }
@@ -223,7 +239,8 @@ std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<
 
   const int64_t image_size = data.train.images.size() / data.train.images.dim(0);
   const int64_t steps_per_epoch = train_count / batch;  // the last incomplete batch is dropped
-  std::vector<uint8_t> images(batch * image_size), labels(batch);
+  std::vector<uint8_t> images(batch * image_size);
+  std::vector<uint16_t> labels(batch);
   std::vector<EpochRecord> records;
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
     StepContext ctx = ContextForEpoch(scheme, seed, epoch, options.epochs);
@@ -256,10 +273,10 @@ std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<
     const auto t1 = Clock::now();
     std::tie(rec.test_loss, rec.test_acc) = EvaluateSet(net, data.test, test_count, options.eval_batch);
     rec.eval_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
-    log << fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f},{:.3f}\n", rec.epoch, rec.steps, rec.phase, rec.lr,
+    log << fmt::format("{},{},{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f},{:.3f}\n", rec.epoch, rec.steps, rec.phase, rec.lr,
                        rec.train_loss, rec.train_acc, rec.test_loss, rec.test_acc, rec.train_seconds, rec.eval_seconds);
     log.flush();
-    SaveCheckpoint((fs::path(options.out_dir) / "checkpoint").string(), net, seed, epoch + 1, options.epochs, step);
+    SaveCheckpoint((fs::path(options.out_dir) / "checkpoint").string(), net, options, seed, epoch + 1, options.epochs, step);
     records.push_back(rec);
     report(rec);
   }

@@ -37,6 +37,14 @@ struct EpochRecord {
   double train_seconds = 0, eval_seconds = 0;
 };
 
+// What a run trains, after the options and any checkpoint are resolved.
+struct RunInfo {
+  std::string net, scheme;
+  uint64_t seed = 0;
+  int start_epoch = 0, epochs = 0;
+  int64_t batch = 0, train_images = 0, test_images = 0;
+};
+
 // Seeded permutation of [0, n) for `epoch` (Fisher-Yates on counter-based bits).
 std::vector<int64_t> ShuffledOrder(uint64_t seed, int epoch, int64_t n);
 
@@ -44,10 +52,9 @@ std::vector<int64_t> ShuffledOrder(uint64_t seed, int epoch, int64_t n);
 StepContext ContextForEpoch(const Scheme& scheme, uint64_t seed, int epoch, int epochs);
 
 // Runs training; writes <out>/log.csv, <out>/checkpoint/, and <out>/coverage.csv if asked.
-// `report` is called after each epoch.
-std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<void(const EpochRecord&)>& report);
-
-void SaveCheckpoint(const std::string& dir, const Network& net, uint64_t seed, int epochs_done, int epochs_total,
-                    uint64_t next_step);
+// `start` is called once the inputs are checked, `report` after each epoch. On --resume,
+// the network, scheme, seed, batch and data limits come from the checkpoint.
+std::vector<EpochRecord> Train(const TrainOptions& options, const std::function<void(const RunInfo&)>& start,
+                               const std::function<void(const EpochRecord&)>& report);
 
 }  // namespace octet

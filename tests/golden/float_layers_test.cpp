@@ -201,6 +201,7 @@ TEST(FloatConv, FloatMatchesNaiveLoopsBitwise) {
 }
 
 TEST(FloatConv, BitwiseIdenticalForAnyThreadCount) {
+  // Large enough to take the parallel paths; 5 images and 54 weight columns split unevenly.
   const ConvGeometry g{5, 6, 9, 10, 10, 3, 1, 1};
   std::mt19937_64 rng(13);
   const auto x = Random<float>(g.input_count(), rng), w = Random<float>(g.weight_count(), rng);
@@ -401,7 +402,7 @@ TEST(FloatSoftmaxCrossEntropy, MatchesFiniteDifferences) {
   const int64_t batch = 4, classes = 6;
   std::mt19937_64 rng(71);
   Vec logits = Random(batch * classes, rng, -3.0, 3.0);
-  const std::vector<uint8_t> labels = {2, 0, 5, 2};
+  const std::vector<uint16_t> labels = {2, 0, 5, 2};
   auto loss = [&] {
     return SoftmaxCrossEntropy<double>(batch, classes, logits.data(), labels.data(), nullptr, nullptr);
   };
@@ -413,7 +414,7 @@ TEST(FloatSoftmaxCrossEntropy, MatchesFiniteDifferences) {
 TEST(FloatSoftmaxCrossEntropy, StableLossAndCorrectCount) {
   // Huge logits must not overflow; sample 1 ties classes 0 and 2 -> argmax 0.
   const float logits[6] = {1000, 0, 0, 5, 1, 5};
-  const uint8_t labels[2] = {0, 2};
+  const uint16_t labels[2] = {0, 2};
   float dlogits[6];
   int64_t correct = -1;
   const float loss = SoftmaxCrossEntropy(2, 3, logits, labels, dlogits, &correct);
@@ -422,7 +423,7 @@ TEST(FloatSoftmaxCrossEntropy, StableLossAndCorrectCount) {
   EXPECT_NEAR(loss, (0 + (lse - 5)) / 2, 1e-6);
   EXPECT_NEAR(dlogits[0], 0.0, 1e-7);
   EXPECT_NEAR(dlogits[5], (std::exp(5 - lse) - 1) / 2, 1e-6);
-  const uint8_t bad[2] = {0, 3};
+  const uint16_t bad[2] = {0, 3};
   EXPECT_THROW(SoftmaxCrossEntropy(2, 3, logits, bad, dlogits, &correct), Error);
 }
 
@@ -436,7 +437,7 @@ struct TinyResNet {
   const ConvGeometry g2{kBatch, kMid, kH, kW, kMid, 3, 1, 1};
   const int64_t hw = kH * kW, act = kBatch * kMid * kH * kW;
   Vec x, w1, gamma1, beta1, w2, gamma2, beta2, wl, bl;
-  std::vector<uint8_t> labels{1, 3, 0};
+  std::vector<uint16_t> labels{1, 3, 0};
   // Forward state kept for the backward pass.
   Vec a1, b1, h1, a2, b2, s, h2, pooled, logits;
   BatchNormCache<double> bn1, bn2;

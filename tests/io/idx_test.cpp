@@ -1,6 +1,7 @@
 #include "sim/io/idx.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
@@ -22,7 +23,9 @@ class IdxTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ =
-        fs::path(testing::TempDir()) / "octet_idx_test" / testing::UnitTest::GetInstance()->current_test_info()->name();
+        fs::path(testing::TempDir()) / "octet_idx_test" /
+        (std::string(testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) + "." +
+         testing::UnitTest::GetInstance()->current_test_info()->name() + "." + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

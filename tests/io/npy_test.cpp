@@ -1,6 +1,7 @@
 #include "sim/io/npy.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -20,7 +21,9 @@ class NpyTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ =
-        fs::path(testing::TempDir()) / "octet_npy_test" / testing::UnitTest::GetInstance()->current_test_info()->name();
+        fs::path(testing::TempDir()) / "octet_npy_test" /
+        (std::string(testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) + "." +
+         testing::UnitTest::GetInstance()->current_test_info()->name() + "." + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
