@@ -55,9 +55,9 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       for (int64_t i = 0; i < shape.pixels; ++i) {
-        const int128 centered = (static_cast<int128>(x1[base + i]) << (f_common - f_x1)) -
-                                (static_cast<int128>(mu) << (f_common - f_mu));
-        const int128 num = out_shift >= 0 ? centered << out_shift : centered;
+        // |x1| < 2^28 at f_x1 bits, so |num| < 2^(29 - f_x1 + f_bn + f_sigma) <= 2^59: int64 is exact.
+        const int64_t centered = (int64_t{x1[base + i]} << (f_common - f_x1)) - (int64_t{mu} << (f_common - f_mu));
+        const int64_t num = out_shift >= 0 ? centered << out_shift : centered;
         const int64_t q = fx::SaturateToInt64(divide(num));
         x2[base + i] = static_cast<int32_t>(fx::SaturateSigned(q, x2_bits));
       }

@@ -56,6 +56,7 @@ void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t 
 IntError AddErrors(const IntError& a, const IntError& b) {
   if (a.m.shape != b.m.shape) Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b.m.shape));
   IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b.exp)};
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < a.m.size(); ++i) {
     const fx::int128 total = static_cast<fx::int128>(fx::SaturatingShiftLeft(a.m[i], a.exp - sum.exp)) +
                              fx::SaturatingShiftLeft(b.m[i], b.exp - sum.exp);
@@ -66,6 +67,7 @@ IntError AddErrors(const IntError& a, const IntError& b) {
 
 IntError ToIntError(const Int8Error& e) {
   IntError out{Tensor<int64_t>(e.v.shape), e.exp};
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < e.v.size(); ++i) out.m[i] = e.v[i];
   return out;
 }
@@ -199,7 +201,8 @@ void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Err
     e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(wide));
   }
   e0.v = Tensor<int8_t>(shape);
-  for (int64_t i = 0; i < wide.size(); ++i) e0.v[i] = static_cast<int8_t>(wide[i]);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < wide.size(); ++i) e0.v[i] = static_cast<int8_t>(wide[i]);  // |v| <= 127
 }
 
 }  // namespace

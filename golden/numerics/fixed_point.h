@@ -96,6 +96,27 @@ class RoundHalfEvenDivider {
  public:
   explicit RoundHalfEvenDivider(int128 den) : den_(den), inv_(1.0 / ToDouble(den)) {}
 
+  // 64-bit numerators (the common case): the same algorithm in 64-bit arithmetic when
+  // the denominator fits 62 bits, else the 128-bit path.
+  int128 operator()(int64_t num) const {
+    if (den_ >= (int128{1} << 62)) return (*this)(static_cast<int128>(num));
+    const auto den = static_cast<int64_t>(den_);
+    const double estimate = static_cast<double>(num) * inv_;
+    if (!(estimate > -0x1p50 && estimate < 0x1p50)) return (*this)(static_cast<int128>(num));
+    int64_t q = static_cast<int64_t>(std::floor(estimate));
+    int64_t r = num - q * den;  // |q * den| <= |num| + 2 den: no overflow
+    while (r < 0) {
+      q -= 1;
+      r += den;
+    }
+    while (r >= den) {
+      q += 1;
+      r -= den;
+    }
+    if (2 * r > den || (2 * r == den && (q & 1) != 0)) q += 1;
+    return q;
+  }
+
   int128 operator()(int128 num) const {
     const double estimate = ToDouble(num) * inv_;
     if (!(estimate > -0x1p50 && estimate < 0x1p50)) return RoundHalfEvenDivide(num, den_);

@@ -26,7 +26,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--data", opt->data_dir, "Directory of the Fashion-MNIST IDX files")->capture_default_str();
   cmd->add_option("-o,--out", opt->out_dir, "Output directory (log.csv, checkpoint/, coverage.csv)")
       ->capture_default_str();
-  cmd->add_option("--resume", opt->resume, "Continue from this checkpoint directory");
+  cmd->add_option("--resume", opt->resume,
+                  "Continue from this checkpoint directory (net, scheme, seed, batch and the data limits come "
+                  "from the checkpoint)");
   cmd->add_flag("--coverage", opt->coverage, "Record the paper's Fig. 9 view: e3 non-zero fractions per layer");
   cmd->add_flag("!--no-progress", opt->progress, "Do not show the progress line");
   cmd->callback([opt] {
