@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "golden/core/tensor.h"
@@ -43,6 +45,16 @@ void AssignChecked(const std::string& what, const AnyTensor& value, Tensor<T>& t
   if (typed->shape != target.shape)
     Fail("{}: shape {}, expected {}", what, ShapeString(typed->shape), ShapeString(target.shape));
   target = *typed;
+}
+
+// Assigns value to the state tensor called `tensor` among `targets` of layer `owner`.
+template <typename T>
+void AssignByName(const std::string& owner, const std::string& tensor, const AnyTensor& value,
+                  std::initializer_list<std::pair<const char*, Tensor<T>*>> targets) {
+  for (const auto& [name, target] : targets) {
+    if (tensor == name) return AssignChecked(owner + "/" + tensor, value, *target);
+  }
+  Fail("layer {}: unknown state tensor \"{}\"", owner, tensor);
 }
 
 }  // namespace octet

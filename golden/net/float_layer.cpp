@@ -122,15 +122,9 @@ void FloatLayer::ReportState(TensorSink& sink) const {
 }
 
 void FloatLayer::LoadState(const std::string& tensor, const AnyTensor& value) {
-  Tensor<float>* target = nullptr;
-  if (tensor == "W") target = &w_;
-  if (tensor == "gamma") target = &gamma_;
-  if (tensor == "beta") target = &beta_;
-  if (tensor == "V_W") target = &v_w_;
-  if (tensor == "V_gamma") target = &v_gamma_;
-  if (tensor == "V_beta") target = &v_beta_;
-  if (target == nullptr) Fail("layer {}: unknown state tensor \"{}\"", config_.name, tensor);
-  AssignChecked(config_.name + "/" + tensor, value, *target);
+  AssignByName<float>(config_.name, tensor, value,
+                      {{"W", &w_}, {"gamma", &gamma_}, {"beta", &beta_}, {"V_W", &v_w_}, {"V_gamma", &v_gamma_},
+                       {"V_beta", &v_beta_}});
 }
 
 FloatHead::FloatHead(std::string name, int64_t channels, int64_t classes)
@@ -190,13 +184,7 @@ void FloatHead::ReportState(TensorSink& sink) const {
 }
 
 void FloatHead::LoadState(const std::string& tensor, const AnyTensor& value) {
-  Tensor<float>* target = nullptr;
-  if (tensor == "W") target = &w_;
-  if (tensor == "b") target = &b_;
-  if (tensor == "V_W") target = &v_w_;
-  if (tensor == "V_b") target = &v_b_;
-  if (target == nullptr) Fail("{}: unknown state tensor \"{}\"", name_, tensor);
-  AssignChecked(name_ + "/" + tensor, value, *target);
+  AssignByName<float>(name_, tensor, value, {{"W", &w_}, {"b", &b_}, {"V_W", &v_w_}, {"V_b", &v_b_}});
 }
 
 }  // namespace octet

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "golden/core/embedded.h"
 #include "golden/core/error.h"
+#include "golden/core/text_file.h"
 
 namespace octet {
 namespace {
@@ -106,10 +105,7 @@ NetSpec LoadNetSpec(const std::string& name_or_path) {
     for (const auto& n : BuiltinNetNames()) names += (names.empty() ? "" : ", ") + n;
     Fail("unknown network \"{}\": not a built-in ({}) and no such file", name_or_path, names);
   }
-  std::ifstream in(name_or_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseNetSpec(text.str(), name_or_path);
+  return ParseNetSpec(ReadTextFile(name_or_path), name_or_path);
 }
 
 std::string NetSpecToJson(const NetSpec& spec) {

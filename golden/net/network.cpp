@@ -151,17 +151,19 @@ void Network::SetBatch(int64_t batch) {
   for (auto& b : float_blocks_) b.ForEachLayer([&](FloatLayer& l) { l.SetBatch(batch); });
 }
 
+const Tensor<float>& Network::FloatStemForward(const uint8_t* images) {
+  float_stem_->Forward(ImageToFloat(images, {batch_, spec_.in_channels, spec_.in_height, spec_.in_width}), nullptr);
+  if (!pool_) return float_stem_->x4();
+  pooled_float_ = Tensor<float>({batch_, pool_->channels, pool_->out_height(), pool_->out_width()});
+  pool_argmax_ = Tensor<int64_t>(pooled_float_.shape);
+  fl::MaxPoolForward(*pool_, float_stem_->x4().ptr(), pooled_float_.ptr(), pool_argmax_.ptr());
+  return pooled_float_;
+}
+
 double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* correct) {
   const Shape image_shape = {batch_, spec_.in_channels, spec_.in_height, spec_.in_width};
   if (!scheme_.quantized) {
-    float_stem_->Forward(ImageToFloat(images, image_shape), nullptr);
-    const Tensor<float>* act = &float_stem_->x4();
-    if (pool_) {
-      pooled_float_ = Tensor<float>({batch_, pool_->channels, pool_->out_height(), pool_->out_width()});
-      pool_argmax_ = Tensor<int64_t>(pooled_float_.shape);
-      fl::MaxPoolForward(*pool_, act->ptr(), pooled_float_.ptr(), pool_argmax_.ptr());
-      act = &pooled_float_;
-    }
+    const Tensor<float>* act = &FloatStemForward(images);
     for (auto& b : float_blocks_) {
       b.Forward(*act);
       act = &b.conv2.x4();
@@ -170,15 +172,7 @@ double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* 
   }
   // Quantized scheme: the stem yields the integer activation of block 0.
   if (float_stem_) {
-    float_stem_->Forward(ImageToFloat(images, image_shape), nullptr);
-    const Tensor<float>* act = &float_stem_->x4();
-    if (pool_) {
-      pooled_float_ = Tensor<float>({batch_, pool_->channels, pool_->out_height(), pool_->out_width()});
-      pool_argmax_ = Tensor<int64_t>(pooled_float_.shape);
-      fl::MaxPoolForward(*pool_, act->ptr(), pooled_float_.ptr(), pool_argmax_.ptr());
-      act = &pooled_float_;
-    }
-    stem_act_ = QuantizeActivation(*act, scheme_);
+    stem_act_ = QuantizeActivation(FloatStemForward(images), scheme_);
   } else {
     quant_stem_->Forward(QuantizeImage(images, image_shape, scheme_), nullptr);
     stem_act_ = quant_stem_->x4();
@@ -203,12 +197,7 @@ void Network::Backward(const StepContext& ctx) {
   if (!scheme_.quantized) {
     Tensor<float> err = dhead;
     for (auto it = float_blocks_.rbegin(); it != float_blocks_.rend(); ++it) err = it->Backward(err, ctx);
-    if (pool_) {
-      Tensor<float> dstem(float_stem_->x4().shape);
-      fl::MaxPoolBackward(*pool_, pool_argmax_.ptr(), err.ptr(), dstem.ptr());
-      err = std::move(dstem);
-    }
-    float_stem_->BackwardFromOutput(err, ctx);
+    FloatStemBackward(err, ctx);
     return;
   }
   IntError err = quant_blocks_.back().Backward(dhead, ctx);
@@ -222,13 +211,17 @@ void Network::Backward(const StepContext& ctx) {
     quant_stem_->BackwardFromOutput(err, ctx);
     return;
   }
-  Tensor<float> ferr = ToFloat(err);
-  if (pool_) {
-    Tensor<float> dstem(float_stem_->x4().shape);
-    fl::MaxPoolBackward(*pool_, pool_argmax_.ptr(), ferr.ptr(), dstem.ptr());
-    ferr = std::move(dstem);
+  FloatStemBackward(ToFloat(err), ctx);
+}
+
+void Network::FloatStemBackward(const Tensor<float>& error, const StepContext& ctx) {
+  if (!pool_) {
+    float_stem_->BackwardFromOutput(error, ctx);
+    return;
   }
-  float_stem_->BackwardFromOutput(ferr, ctx);
+  Tensor<float> dstem(float_stem_->x4().shape);
+  fl::MaxPoolBackward(*pool_, pool_argmax_.ptr(), error.ptr(), dstem.ptr());
+  float_stem_->BackwardFromOutput(dstem, ctx);
 }
 
 void Network::Update(const StepContext& ctx) {

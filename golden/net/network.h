@@ -83,6 +83,9 @@ class Network {
 
  private:
   double Forward(const uint8_t* images, const uint16_t* labels, int64_t* correct);
+  // The float stem (and max-pool): images to its output activation, and back.
+  const Tensor<float>& FloatStemForward(const uint8_t* images);
+  void FloatStemBackward(const Tensor<float>& error, const StepContext& ctx);
   void Backward(const StepContext& ctx);
   void Update(const StepContext& ctx);
   template <typename F>

@@ -345,15 +345,9 @@ void QuantLayer::ReportState(TensorSink& sink) const {
 }
 
 void QuantLayer::LoadState(const std::string& tensor, const AnyTensor& value) {
-  Tensor<int32_t>* target = nullptr;
-  if (tensor == "W") target = &w_;
-  if (tensor == "gamma") target = &gamma_;
-  if (tensor == "beta") target = &beta_;
-  if (tensor == "Acc_q_W") target = &acc_w_;
-  if (tensor == "Acc_q_gamma") target = &acc_gamma_;
-  if (tensor == "Acc_q_beta") target = &acc_beta_;
-  if (target == nullptr) Fail("layer {}: unknown state tensor \"{}\"", config_.name, tensor);
-  AssignChecked(config_.name + "/" + tensor, value, *target);
+  AssignByName<int32_t>(config_.name, tensor, value,
+                        {{"W", &w_}, {"gamma", &gamma_}, {"beta", &beta_}, {"Acc_q_W", &acc_w_},
+                         {"Acc_q_gamma", &acc_gamma_}, {"Acc_q_beta", &acc_beta_}});
 }
 
 }  // namespace octet

@@ -43,96 +43,67 @@ constexpr int64_t RoundHalfEvenScale(int64_t x, int shift) {
   return shift >= 0 ? x * (int64_t{1} << shift) : RoundHalfEvenShiftRight(x, -shift);
 }
 
-// num / den rounded to nearest, ties to even. den > 0. Exact for all int128 inputs
-// whose |num| + den does not overflow.
-//   q = floor(num / den), r = num - q * den in [0, den); round up when 2r > den, or
-//   2r == den and q is odd.
-// The floor quotient is computed fast and exactly: 64-bit division when both operands
-// fit, else an 80-bit long double estimate corrected by the exact remainder (the
-// estimate is within a few units of q when |q| < 2^62); plain 128-bit division beyond.
-inline int128 RoundHalfEvenDivide(int128 num, int128 den) {
-  int128 q, r;
-  constexpr int128 kLimit = int128{1} << 62;
-  if (num > -kLimit && num < kLimit && den < kLimit) {
-    const auto n64 = static_cast<int64_t>(num), d64 = static_cast<int64_t>(den);
-    int64_t q64 = n64 / d64, r64 = n64 % d64;
-    if (r64 < 0) {
-      q64 -= 1;
-      r64 += d64;
-    }
-    q = q64;
-    r = r64;
-  } else {
-    const long double estimate = static_cast<long double>(num) / static_cast<long double>(den);
-    if (estimate > -0x1p62L && estimate < 0x1p62L) {
-      q = static_cast<int128>(static_cast<int64_t>(estimate));
-      r = num - q * den;
-      while (r < 0) {
-        q -= 1;
-        r += den;
-      }
-      while (r >= den) {
-        q += 1;
-        r -= den;
-      }
-    } else {
-      q = num / den;  // truncates towards zero
-      r = num % den;  // same sign as num
-      if (r < 0) {    // to floor division: r in [0, den)
-        q -= 1;
-        r += den;
-      }
-    }
+// Division in two steps: the floor quotient q and remainder r in [0, den), then the RHE
+// rule on them. Both steps are shared by RoundHalfEvenDivide and RoundHalfEvenDivider.
+
+// From an estimate q of floor(num / den) (off by a few units at most), the exact floor
+// quotient and its remainder.
+template <typename Int>
+constexpr void CorrectFloorQuotient(Int num, Int den, Int& q, Int& r) {
+  r = num - q * den;
+  while (r < 0) {
+    q -= 1;
+    r += den;
   }
-  const int128 twice_r = 2 * r;
-  if (twice_r > den || (twice_r == den && (q & 1) != 0)) q += 1;
-  return q;
+  while (r >= den) {
+    q += 1;
+    r -= den;
+  }
+}
+
+// RHE from the floor quotient: round up when 2r > den, or 2r == den and q is odd.
+template <typename Int>
+constexpr Int RoundFloorQuotient(Int q, Int r, Int den) {
+  return (2 * r > den || (2 * r == den && (q & 1) != 0)) ? q + 1 : q;
+}
+
+// num / den rounded to nearest, ties to even. den > 0. Exact for all int128 inputs
+// whose |num| + 2 den does not overflow.
+constexpr int128 RoundHalfEvenDivide(int128 num, int128 den) {
+  constexpr int128 kLimit = int128{1} << 62;
+  if (num > -kLimit && num < kLimit && den < kLimit) {  // 64-bit division is much faster
+    const auto n64 = static_cast<int64_t>(num), d64 = static_cast<int64_t>(den);
+    int64_t q = n64 / d64, r = 0;  // truncation is at most one above the floor
+    CorrectFloorQuotient(n64, d64, q, r);
+    return RoundFloorQuotient(q, r, d64);
+  }
+  int128 q = num / den, r = 0;
+  CorrectFloorQuotient(num, den, q, r);
+  return RoundFloorQuotient(q, r, den);
 }
 
 // RoundHalfEvenDivide by a fixed denominator, faster when one divisor serves many
 // numerators (a BN channel): a double estimate of the floor quotient, corrected with the
-// exact remainder, then the same RHE tie rule. Identical results to RoundHalfEvenDivide.
+// exact remainder, then the same RHE rule. Identical results to RoundHalfEvenDivide.
 class RoundHalfEvenDivider {
  public:
   explicit RoundHalfEvenDivider(int128 den) : den_(den), inv_(1.0 / ToDouble(den)) {}
 
-  // 64-bit numerators (the common case): the same algorithm in 64-bit arithmetic when
-  // the denominator fits 62 bits, else the 128-bit path.
   int128 operator()(int64_t num) const {
-    if (den_ >= (int128{1} << 62)) return (*this)(static_cast<int128>(num));
-    const auto den = static_cast<int64_t>(den_);
     const double estimate = static_cast<double>(num) * inv_;
-    if (!(estimate > -0x1p50 && estimate < 0x1p50)) return (*this)(static_cast<int128>(num));
-    int64_t q = static_cast<int64_t>(std::floor(estimate));
-    int64_t r = num - q * den;  // |q * den| <= |num| + 2 den: no overflow
-    while (r < 0) {
-      q -= 1;
-      r += den;
-    }
-    while (r >= den) {
-      q += 1;
-      r -= den;
-    }
-    if (2 * r > den || (2 * r == den && (q & 1) != 0)) q += 1;
-    return q;
+    if (den_ >= (int128{1} << 62) || !(estimate > -0x1p50 && estimate < 0x1p50)) return RoundHalfEvenDivide(num, den_);
+    const auto den = static_cast<int64_t>(den_);
+    int64_t q = static_cast<int64_t>(std::floor(estimate)), r = 0;  // |q den| <= |num| + 2 den
+    CorrectFloorQuotient(num, den, q, r);
+    return RoundFloorQuotient(q, r, den);
   }
 
   int128 operator()(int128 num) const {
     const double estimate = ToDouble(num) * inv_;
     if (!(estimate > -0x1p50 && estimate < 0x1p50)) return RoundHalfEvenDivide(num, den_);
-    int128 q = static_cast<int64_t>(std::floor(estimate));
-    int128 r = num - q * den_;
-    while (r < 0) {  // the estimate is within a few units of floor(num / den)
-      q -= 1;
-      r += den_;
-    }
-    while (r >= den_) {
-      q += 1;
-      r -= den_;
-    }
-    const int128 twice_r = 2 * r;
-    if (twice_r > den_ || (twice_r == den_ && (q & 1) != 0)) q += 1;
-    return q;
+    int128 q = static_cast<int64_t>(std::floor(estimate)), r = 0;
+    CorrectFloorQuotient(num, den_, q, r);
+    return RoundFloorQuotient(q, r, den_);
   }
 
  private:

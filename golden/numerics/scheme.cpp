@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "golden/core/embedded.h"
 #include "golden/core/error.h"
+#include "golden/core/text_file.h"
 #include "golden/numerics/fixed_point.h"
 
 namespace octet {
@@ -175,11 +174,7 @@ Scheme LoadScheme(const std::string& name_or_path) {
     for (const auto& n : BuiltinSchemeNames()) names += (names.empty() ? "" : ", ") + n;
     Fail("unknown scheme \"{}\": not a built-in ({}) and no such file", name_or_path, names);
   }
-  std::ifstream in(name_or_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) Fail("{}: cannot read", name_or_path);
-  return ParseScheme(text.str(), name_or_path);
+  return ParseScheme(ReadTextFile(name_or_path), name_or_path);
 }
 
 std::string SchemeToJson(const Scheme& s) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/core/error.h"
+#include "golden/core/text_file.h"
 #include "sim/io/any_npy.h"
 
 namespace octet {
@@ -141,13 +142,10 @@ void RecordTrace(const std::string& dir, Network& net, uint64_t seed, const Step
 TraceManifest LoadTraceManifest(const std::string& dir) {
   const std::string path = (fs::path(dir) / "manifest.json").string();
   if (!fs::is_directory(dir)) Fail("{}: not a trace directory (no such directory)", dir);
-  std::ifstream in(path);
-  if (!in) Fail("{}: cannot open (not a trace directory?)", path);
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadTextFile(path, "not a trace directory?");
   TraceManifest m;
   try {
-    const json j = json::parse(text.str());
+    const json j = json::parse(text);
     if (j.value("format", std::string()) != "octet-trace") Fail("{}: \"format\" is not \"octet-trace\"", path);
     if (j.value("version", 0) != kTraceFormatVersion)
       Fail("{}: trace format version {} is not supported (expected {})", path, j.value("version", 0), kTraceFormatVersion);

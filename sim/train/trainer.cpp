@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/core/error.h"
+#include "golden/core/text_file.h"
 #include "golden/numerics/counter_rng.h"
 #include "sim/io/any_npy.h"
 
@@ -73,13 +74,10 @@ struct Checkpoint {
 
 Checkpoint ReadCheckpoint(const std::string& dir) {
   const std::string path = (fs::path(dir) / "checkpoint.json").string();
-  std::ifstream in(path);
-  if (!in) Fail("{}: cannot open (not a checkpoint directory?)", path);
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadTextFile(path, "not a checkpoint directory?");
   Checkpoint c;
   try {
-    const json j = json::parse(text.str());
+    const json j = json::parse(text);
     if (j.value("format", std::string()) != "octet-checkpoint") Fail("{}: \"format\" is not \"octet-checkpoint\"", path);
     c.spec = ParseNetSpec(j.at("network").dump(), path + ": network");
     c.scheme = ParseScheme(j.at("scheme").dump(), path + ": scheme");

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/golden/thread_count.h"
 #include "golden/kernels/int_batchnorm.h"
 #include "golden/numerics/scheme.h"
 
@@ -20,17 +21,6 @@ namespace {
 
 using int128 = __int128;
 
-// Restores the OpenMP thread count at scope exit. The random sweeps run single-threaded
-// (each kernel call is an OpenMP parallel region, slow on an oversubscribed machine);
-// ThreadCountDoesNotChangeResult compares 1, 2 and the default number of threads.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~ThreadCount() { omp_set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 using u128 = unsigned __int128;
 
 int128 Pow2(int e) { return static_cast<int128>(1) << e; }

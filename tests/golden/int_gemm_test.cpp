@@ -10,21 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/golden/thread_count.h"
 #include "golden/core/conv_geometry.h"
 #include "golden/kernels/int_gemm.h"
 
 namespace octet {
 namespace {
 
-// Restores the OpenMP thread count at scope exit.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
-  ~ThreadCount() { omp_set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 std::vector<int64_t> NaiveGemm(int64_t m, int64_t n, int64_t k, const std::vector<int16_t>& a,
                                const std::vector<int16_t>& b) {

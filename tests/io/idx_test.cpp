@@ -1,7 +1,6 @@
 #include "sim/io/idx.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
@@ -13,28 +12,14 @@
 #include <vector>
 
 #include "golden/core/error.h"
+#include "tests/io/scratch_dir_test.h"
 
 namespace octet::idx {
 namespace {
 
 namespace fs = std::filesystem;
 
-class IdxTest : public testing::Test {
- protected:
-  void SetUp() override {
-    dir_ =
-        fs::path(testing::TempDir()) / "octet_idx_test" /
-        (std::string(testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) + "." +
-         testing::UnitTest::GetInstance()->current_test_info()->name() + "." + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+using IdxTest = ScratchDirTest;
 
 // IDX bytes: 0, 0, type code, number of dims, big-endian uint32 dims, then the data.
 std::string IdxBytes(const Shape& shape, const std::vector<uint8_t>& data, uint8_t type_code = 0x08) {

@@ -1,7 +1,6 @@
 #include "sim/io/npy.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -11,28 +10,14 @@
 #include <string>
 
 #include "golden/core/error.h"
+#include "tests/io/scratch_dir_test.h"
 
 namespace octet::npy {
 namespace {
 
 namespace fs = std::filesystem;
 
-class NpyTest : public testing::Test {
- protected:
-  void SetUp() override {
-    dir_ =
-        fs::path(testing::TempDir()) / "octet_npy_test" /
-        (std::string(testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) + "." +
-         testing::UnitTest::GetInstance()->current_test_info()->name() + "." + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+using NpyTest = ScratchDirTest;
 
 std::string ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
