@@ -128,9 +128,12 @@ Network::Network(const NetSpec& spec, const Scheme& scheme, int64_t batch) : spe
     h = g1.out_height();
     w = g1.out_width();
   }
-  if (quantized && !scheme_.fp32_last)
-    Fail("scheme {}: fp32_last = false (an integer classifier) is not supported; see docs/numerics.md", scheme_.name);
-  head_ = std::make_unique<FloatHead>("fc", channels, spec.classes);
+  if (quantized && !scheme_.fp32_last) {
+    quant_head_ = std::make_unique<QuantHead>("fc", channels, spec.classes, index, scheme_);
+  } else {
+    head_ = std::make_unique<FloatHead>("fc", channels, spec.classes);
+  }
+  head_index_ = index;
 }
 
 void Network::Initialize(uint64_t seed) {
@@ -138,7 +141,8 @@ void Network::Initialize(uint64_t seed) {
   if (quant_stem_) quant_stem_->Initialize(seed);
   for (auto& b : quant_blocks_) b.ForEachLayer([&](QuantLayer& l) { l.Initialize(seed); });
   for (auto& b : float_blocks_) b.ForEachLayer([&](FloatLayer& l) { l.Initialize(seed); });
-  head_->Initialize(seed, static_cast<uint32_t>(Layers().size()));
+  if (head_) head_->Initialize(seed, head_index_);
+  if (quant_head_) quant_head_->Initialize(seed);
 }
 
 void Network::SetBatch(int64_t batch) {
@@ -188,19 +192,21 @@ double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* 
     b.Forward(*act);
     act = &b.conv2.x4();
   }
+  if (quant_head_) return quant_head_->Forward(*act, labels, correct);
   head_input_ = ToFloat(*act, scheme_.frac_A());
   return head_->Forward(head_input_, labels, correct);
 }
 
 void Network::Backward(const StepContext& ctx) {
-  const Tensor<float>& dhead = head_->Backward();
   if (!scheme_.quantized) {
-    Tensor<float> err = dhead;
+    Tensor<float> err = head_->Backward();
     for (auto it = float_blocks_.rbegin(); it != float_blocks_.rend(); ++it) err = it->Backward(err, ctx);
     FloatStemBackward(err, ctx);
     return;
   }
-  IntError err = quant_blocks_.back().Backward(dhead, ctx);
+  // The last block's dL/dx4 is an integer tensor (integer classifier) or a float one.
+  IntError err = quant_head_ ? quant_blocks_.back().Backward(quant_head_->Backward(ctx), ctx)
+                             : quant_blocks_.back().Backward(head_->Backward(), ctx);
   for (auto it = quant_blocks_.rbegin() + 1; it != quant_blocks_.rend(); ++it) err = it->Backward(err, ctx);
   if (quant_stem_) {
     if (pool_) {
@@ -229,7 +235,8 @@ void Network::Update(const StepContext& ctx) {
   if (quant_stem_) quant_stem_->Update(ctx);
   for (auto& b : quant_blocks_) b.Update(ctx);
   for (auto& b : float_blocks_) b.Update(ctx);
-  head_->Update(ctx);
+  if (head_) head_->Update(ctx);
+  if (quant_head_) quant_head_->Update(ctx);
 }
 
 StepResult Network::TrainStep(const uint8_t* images, const uint16_t* labels, const StepContext& ctx) {
@@ -256,14 +263,16 @@ void Network::Report(TensorSink& sink) const {
   if (float_stem_) float_stem_->Report(sink);
   for (const auto& b : float_blocks_) b.ForEachLayer([&](const FloatLayer& l) { l.Report(sink); });
   ForEachQuantLayer([&](const QuantLayer& l) { l.Report(sink); });
-  head_->Report(sink);
+  if (head_) head_->Report(sink);
+  if (quant_head_) quant_head_->Report(sink);
 }
 
 void Network::ReportState(TensorSink& sink) const {
   if (float_stem_) float_stem_->ReportState(sink);
   for (const auto& b : float_blocks_) b.ForEachLayer([&](const FloatLayer& l) { l.ReportState(sink); });
   ForEachQuantLayer([&](const QuantLayer& l) { l.ReportState(sink); });
-  head_->ReportState(sink);
+  if (head_) head_->ReportState(sink);
+  if (quant_head_) quant_head_->ReportState(sink);
 }
 
 void Network::LoadState(const std::string& name, const AnyTensor& value) {
@@ -272,7 +281,8 @@ void Network::LoadState(const std::string& name, const AnyTensor& value) {
   const std::string layer = name.substr(0, slash), tensor = name.substr(slash + 1);
   if (float_stem_ && layer == "stem") return float_stem_->LoadState(tensor, value);
   if (quant_stem_ && layer == "stem") return quant_stem_->LoadState(tensor, value);
-  if (layer == "fc") return head_->LoadState(tensor, value);
+  if (layer == "fc" && head_) return head_->LoadState(tensor, value);
+  if (layer == "fc" && quant_head_) return quant_head_->LoadState(tensor, value);
   bool found = false;
   for (auto& b : quant_blocks_) b.ForEachLayer([&](QuantLayer& l) { if (l.config().name == layer) { l.LoadState(tensor, value); found = true; } });
   for (auto& b : float_blocks_) b.ForEachLayer([&](FloatLayer& l) { if (l.config().name == layer) { l.LoadState(tensor, value); found = true; } });

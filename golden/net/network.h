@@ -12,6 +12,7 @@
 #include "golden/kernels/float_layers.h"
 #include "golden/net/float_layer.h"
 #include "golden/net/net_spec.h"
+#include "golden/net/quant_head.h"
 #include "golden/net/quant_layer.h"
 #include "golden/numerics/scheme.h"
 
@@ -104,7 +105,9 @@ class Network {
   Tensor<uint8_t> stem_act_;  // integer stem output (after pool), input of block 0
   std::vector<Block<QuantLayer, Tensor<uint8_t>>> quant_blocks_;
   std::vector<Block<FloatLayer, Tensor<float>>> float_blocks_;
-  std::unique_ptr<FloatHead> head_;
+  std::unique_ptr<FloatHead> head_;         // float classifier (fp32_last), or
+  std::unique_ptr<QuantHead> quant_head_;   // the integer one
+  uint32_t head_index_ = 0;
   Tensor<float> head_input_;
 };
 

@@ -7,52 +7,11 @@
 #include "golden/core/error.h"
 #include "golden/kernels/int_batchnorm.h"
 #include "golden/kernels/int_gemm.h"
+#include "golden/net/quant_ops.h"
 #include "golden/numerics/fixed_point.h"
-#include "golden/numerics/init.h"
 #include "golden/numerics/quantizers.h"
 
 namespace octet {
-namespace {
-
-constexpr int64_t kInt32Max = 2147483647;
-
-template <typename T>
-std::span<const T> Span(const Tensor<T>& t) {
-  return {t.data.data(), t.data.size()};
-}
-template <typename T>
-std::span<T> Span(Tensor<T>& t) {
-  return {t.data.data(), t.data.size()};
-}
-
-// Q(p, k) of a master value p held at frac_wu bits, to k - 1 fractional bits.
-int64_t RequantizeMaster(int32_t p, int frac_wu, int frac_out) {
-  return fx::RoundHalfEvenShiftRight(p, frac_wu - frac_out);
-}
-
-// One parameter tensor's momentum step (paper eq. 19-22), element-wise:
-//   Acc    = Mom * Acc_q + G            (frac_Mom + frac_Acc = frac_GC bits, exact)
-//   dP     = lr * Acc                   (frac_lr + frac_GC = frac_WU bits, exact)
-//   P      = saturate(P - dP, bound)    (update first ...)
-//   Acc_q  = Q(Acc, k_Acc)              (... then quantize the accumulator; RHE)
-template <typename G>
-void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
-                    Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out) {
-  const int64_t mom = s.MomentumInt();
-  acc_out = Tensor<int32_t>(grad.shape);
-  delta_out = Tensor<int64_t>(grad.shape);
-  for (int64_t i = 0; i < grad.size(); ++i) {
-    const int64_t acc = fx::SaturateSymmetric(mom * acc_q[i] + grad[i], kInt32Max);
-    const int64_t delta = lr * acc;
-    param[i] = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param[i]} - delta, bound));
-    acc_q[i] = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
-    acc_out[i] = static_cast<int32_t>(acc);
-    delta_out[i] = delta;
-  }
-}
-
-}  // namespace
-
 IntError AddErrors(const IntError& a, const IntError& b) {
   if (a.m.shape != b.m.shape) Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b.m.shape));
   IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b.exp)};
@@ -87,26 +46,16 @@ QuantLayer::QuantLayer(QuantLayerConfig config, const Scheme& scheme) : config_(
     Fail("layer {}: {} elements per BN channel exceed 2^24", config_.name, g.batch * g.out_height() * g.out_width());
   if (s_.frac_x3() < s_.frac_A() || s_.frac_x3() < s_.frac_beta())
     Fail("scheme {}: k_gamma + k_BN - 2 must be at least k_A - 1 and k_beta - 1", s_.name);
-  const int64_t k = g.gemm_k();
   w_ = Tensor<int32_t>({g.out_channels, g.in_channels, g.kernel, g.kernel});
   acc_w_ = Tensor<int32_t>(w_.shape);
   gamma_ = Tensor<int32_t>({g.out_channels});
   beta_ = Tensor<int32_t>({g.out_channels});
   acc_gamma_ = Tensor<int32_t>(gamma_.shape);
   acc_beta_ = Tensor<int32_t>(gamma_.shape);
-  (void)k;
 }
 
 void QuantLayer::Initialize(uint64_t seed) {
-  const int64_t fan_in = config_.geometry.gemm_k();
-  const double stddev = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  const uint64_t prefix =
-      RandomStream{seed, 0, config_.index, static_cast<uint32_t>(InitStreamId::kWeights)}.Prefix();
-  const int64_t bound = (int64_t{1} << s_.frac_WU()) - 1;  // +-(1 - 2^-(k_WU-1))
-  for (int64_t i = 0; i < w_.size(); ++i) {
-    const double w = stddev * TruncatedStandardNormal(prefix, i);
-    w_[i] = static_cast<int32_t>(fx::SaturateSymmetric(fx::RoundHalfEvenScale(w, s_.frac_WU()), bound));
-  }
+  InitializeWeights(s_, seed, config_.index, config_.geometry.gemm_k(), w_);
   std::fill(gamma_.data.begin(), gamma_.data.end(), int32_t{1} << s_.frac_WU());  // 1.0
   std::fill(beta_.data.begin(), beta_.data.end(), 0);
   std::fill(acc_w_.data.begin(), acc_w_.data.end(), 0);
@@ -121,12 +70,7 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
     Fail("layer {}: input has {} elements, expected {}", config_.name, x0.size(), g.input_count());
   x0_ = x0;
 
-  // W_q = clip(Q(W, k_W), +-(1 - 2^-(k_W-1))) (paper eq. 9).
-  const int64_t w_bound = (int64_t{1} << s_.frac_W()) - 1;
-  wq_ = Tensor<int8_t>(w_.shape);
-  for (int64_t i = 0; i < w_.size(); ++i) {
-    wq_[i] = static_cast<int8_t>(fx::SaturateSymmetric(RequantizeMaster(w_[i], s_.frac_WU(), s_.frac_W()), w_bound));
-  }
+  wq_ = QuantizeWeights(s_, w_);  // paper eq. 9
 
   // x1 = W_q x0, exact (frac_W + frac_A bits).
   x1_ = Tensor<int32_t>(out_shape);
@@ -143,8 +87,8 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   gamma_q_ = Tensor<int16_t>({g.out_channels});
   beta_q_ = Tensor<int16_t>({g.out_channels});
   for (int64_t c = 0; c < g.out_channels; ++c) {
-    gamma_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(gamma_[c], s_.frac_WU(), s_.frac_gamma()), 16));
-    beta_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(beta_[c], s_.frac_WU(), s_.frac_beta()), 16));
+    gamma_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s_, gamma_[c], s_.frac_gamma()), 16));
+    beta_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s_, beta_[c], s_.frac_beta()), 16));
   }
 
   // x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 = frac_gamma + frac_BN bits.
@@ -253,14 +197,7 @@ void QuantLayer::Backward(const StepContext& ctx) {
     coverage.nonzero_flag8 += std::count_if(e3_.data.begin(), e3_.data.end(), [](int16_t v) { return v != 0; });
     coverage.total += e3_.size();
   }
-  if (s_.e2_mode == E2Mode::kFlag) {
-    e3_exp_ = q::FlagQuantize(Span(dx1_.m), dx1_.exp, Span(e3_));
-    e3_words_ = Tensor<uint16_t>(x3_.shape);
-    for (int64_t i = 0; i < e3_.size(); ++i) e3_words_[i] = q::FlagEncode(e3_[i]);
-  } else {
-    e3_exp_ = q::ShiftQuantize(Span(dx1_.m), dx1_.exp, s_.k_E2, Span(e3_));
-    e3_words_ = Tensor<uint16_t>();
-  }
+  e3_exp_ = QuantizeE2(s_, Span(dx1_.m), dx1_.exp, e3_, e3_words_);
 
   // e4 = W_q^T e3 (exact), g_W = e3 x0^T (exact).
   if (config_.input_error) {
@@ -278,20 +215,13 @@ void QuantLayer::Backward(const StepContext& ctx) {
   g_w_q_ = Tensor<int16_t>(w_.shape);
   const RandomStream stream{ctx.seed, ctx.step, config_.index, static_cast<uint32_t>(RandomTensorId::kWeightGradient)};
   q::ConstantQuantize(Span(g_w_.m), g_w_.exp, ctx.dr, stream, Span(g_w_q_));
-  g_gamma_q_ = Tensor<int32_t>(gamma_.shape);
-  g_beta_q_ = Tensor<int32_t>(beta_.shape);
-  for (int64_t c = 0; c < g.out_channels; ++c) {
-    g_gamma_q_[c] = static_cast<int32_t>(
-        fx::SaturateSymmetric(fx::RoundHalfEvenScale(g_gamma_.m[c], g_gamma_.exp + s_.frac_GC()), kInt32Max));
-    g_beta_q_[c] = static_cast<int32_t>(
-        fx::SaturateSymmetric(fx::RoundHalfEvenScale(g_beta_.m[c], g_beta_.exp + s_.frac_GC()), kInt32Max));
-  }
+  g_gamma_q_ = QuantizeParameterGradient(s_, g_gamma_.m, g_gamma_.exp);
+  g_beta_q_ = QuantizeParameterGradient(s_, g_beta_.m, g_beta_.exp);
 }
 
 void QuantLayer::Update(const StepContext& ctx) {
   lr_ = ctx.lr;
-  const int64_t w_bound = (int64_t{1} << s_.frac_WU()) - 1;  // W saturates at +-(1 - 2^-(k_WU-1))
-  MomentumUpdate(s_, ctx.lr, g_w_q_, w_bound, w_, acc_w_, acc_w_new_, dw_);
+  MomentumUpdate(s_, ctx.lr, g_w_q_, MasterWeightBound(s_), w_, acc_w_, acc_w_new_, dw_);
   MomentumUpdate(s_, ctx.lr, g_gamma_q_, kInt32Max, gamma_, acc_gamma_, acc_gamma_new_, dgamma_);
   MomentumUpdate(s_, ctx.lr, g_beta_q_, kInt32Max, beta_, acc_beta_, acc_beta_new_, dbeta_);
 }

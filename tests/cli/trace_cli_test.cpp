@@ -114,6 +114,32 @@ TEST(TraceCli, SchemeFileRoundTrip) {
   EXPECT_EQ(m.at("scheme").at("name"), "my-scheme");
 }
 
+// Every layer integer: the scheme switches off the float first and last layers
+// (fp32_first, fp32_last), so the stem is a quantized layer and the classifier is the
+// integer average pool + FC of docs/numerics.md section 7.1.
+TEST(TraceCli, AllIntegerNetworkRoundTrip) {
+  for (const char* mode : {"flag", "shift"}) {
+    ScratchDir dir;
+    std::string text = ReadFile(fs::path(OCTET_SOURCE_DIR) / "golden/schemes/wageubn8.json");
+    text.replace(text.find("\"quantized\": true,"), std::string("\"quantized\": true,").size(),
+                 "\"quantized\": true, \"fp32_first\": false, \"fp32_last\": false,");
+    if (std::string(mode) == "shift") {
+      text.replace(text.find("\"k_E2\": 8, \"e2_mode\": \"flag\""), std::string("\"k_E2\": 8, \"e2_mode\": \"flag\"").size(),
+                   "\"k_E2\": 16, \"e2_mode\": \"shift\"");
+    }
+    WriteFile(dir / "all-int.json", text);
+    ExpectRoundTrip(dir, {"--scheme", dir / "all-int.json", "--net", "tiny-resnet", "--batch", "2", "--warmup", "1"});
+    const json m = json::parse(ReadFile(dir.path() / "trace" / "manifest.json"));
+    bool stem_quantized = false, int_logits = false;
+    for (const auto& l : m.at("layers"))
+      if (l.at("name") == "stem") stem_quantized = l.at("quantized");
+    for (const auto& t : m.at("tensors"))
+      if (t.at("name") == "fc/x1" && t.at("dtype") == "int32") int_logits = true;
+    EXPECT_TRUE(stem_quantized) << mode;
+    EXPECT_TRUE(int_logits) << mode;
+  }
+}
+
 // The multi-index "[a, b, c]" of a flat element index in a C-order shape.
 std::string IndexString(const std::vector<int64_t>& shape, int64_t flat) {
   std::vector<int64_t> idx(shape.size());

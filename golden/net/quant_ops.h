@@ -1,0 +1,54 @@
+// Operations shared by the integer layers (QuantLayer, QuantHead): weight quantization
+// and initialisation, E2 with its flag words, CQ of a weight gradient, Q of the BN
+// parameter gradients, and the fixed-point momentum/update unit. docs/numerics.md.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "golden/core/tensor.h"
+#include "golden/numerics/scheme.h"
+
+namespace octet {
+
+template <typename T>
+std::span<const T> Span(const Tensor<T>& t) {
+  return {t.data.data(), t.data.size()};
+}
+template <typename T>
+std::span<T> Span(Tensor<T>& t) {
+  return {t.data.data(), t.data.size()};
+}
+
+// Q(p, k) of a master value p held at frac_WU bits, to frac_out bits (RHE).
+int64_t RequantizeMaster(const Scheme& s, int32_t p, int frac_out);
+
+// W_q = clip(Q(W, k_W), +-(1 - 2^-(k_W-1))) (paper eq. 9).
+Tensor<int8_t> QuantizeWeights(const Scheme& s, const Tensor<int32_t>& w);
+
+// Paper eq. 8: W' truncated normal, stddev 1/sqrt(fan_in), W = clip(Q(W', k_WU)).
+void InitializeWeights(const Scheme& s, uint64_t seed, uint32_t layer, int64_t fan_in, Tensor<int32_t>& w);
+
+// e3 = Q_E2(x) (flag or shift mode); words gets the 9-bit flag words (flag mode) or is
+// emptied. Returns the exponent of e3. Integer (m, exp) or float input.
+int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, Tensor<int16_t>& e3, Tensor<uint16_t>& words);
+int QuantizeE2(const Scheme& s, std::span<const float> x, Tensor<int16_t>& e3, Tensor<uint16_t>& words);
+
+// Q(g, k_G) of an exact gradient (value m * 2^exp) to frac_GC bits, saturated to int32.
+Tensor<int32_t> QuantizeParameterGradient(const Scheme& s, const Tensor<int64_t>& m, int exp);
+
+// One parameter tensor's momentum step (paper eq. 19-22), element-wise:
+//   Acc    = Mom * Acc_q + G            (frac_Mom + frac_Acc = frac_GC bits, exact)
+//   dP     = lr * Acc                   (frac_lr + frac_GC = frac_WU bits, exact)
+//   P      = saturate(P - dP, bound)    (update first ...)
+//   Acc_q  = Q(Acc, k_Acc)              (... then quantize the accumulator; RHE)
+// acc_out and delta_out receive Acc and dP for the trace.
+template <typename G>
+void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
+                    Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out);
+
+inline constexpr int64_t kInt32Max = 2147483647;
+// The saturation bound of master weights: +-(1 - 2^-(k_WU-1)).
+inline int64_t MasterWeightBound(const Scheme& s) { return (int64_t{1} << s.frac_WU()) - 1; }
+
+}  // namespace octet
