@@ -38,7 +38,8 @@ struct BatchNormCache {
 };
 
 // Training-mode batch norm over (N, H*W) per channel, population variance (divide by
-// M = n*hw), x_hat = (x - mean) / sqrt(var + eps), y = gamma * x_hat + beta.
+// M = n*hw, two-pass), x_hat = (x - mean) / sqrt(var + eps), y = gamma * x_hat + beta.
+// x_hat is computed as (x - mean) * inv_std with inv_std = 1 / sqrt(var + eps).
 template <typename Real>
 void BatchNormForward(int64_t n, int64_t c, int64_t hw, const Real* x, const Real* gamma,
                       const Real* beta, Real eps, Real* y, BatchNormCache<Real>& cache);
