@@ -148,19 +148,21 @@ void Im2Col(const ConvGeometry& g, const T* x, int16_t* col) {
     for (int64_t oh = 0; oh < oh_n; ++oh) {
       for (int64_t ow = 0; ow < ow_n; ++ow) {
         int16_t* row = col + ((n * oh_n + oh) * ow_n + ow) * kk;
+        // Kernel columns s in [s_lo, s_hi) read inside the image; the rest is padding.
+        const int64_t iw0 = ow * g.stride - g.pad;
+        const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(g.kernel, g.in_width - iw0);
         for (int64_t c = 0; c < g.in_channels; ++c) {
           const T* plane = x + (n * g.in_channels + c) * g.in_height * g.in_width;
-          for (int64_t r = 0; r < g.kernel; ++r) {
+          for (int64_t r = 0; r < g.kernel; ++r, row += g.kernel) {
             const int64_t ih = oh * g.stride - g.pad + r;
-            if (ih < 0 || ih >= g.in_height) {
+            if (ih < 0 || ih >= g.in_height || s_lo >= s_hi) {
               std::fill_n(row, g.kernel, int16_t{0});
-              row += g.kernel;
               continue;
             }
-            for (int64_t s = 0; s < g.kernel; ++s) {
-              const int64_t iw = ow * g.stride - g.pad + s;
-              *row++ = (iw >= 0 && iw < g.in_width) ? static_cast<int16_t>(plane[ih * g.in_width + iw]) : int16_t{0};
-            }
+            const T* src = plane + ih * g.in_width + iw0;
+            for (int64_t s = 0; s < s_lo; ++s) row[s] = 0;
+            for (int64_t s = s_lo; s < s_hi; ++s) row[s] = static_cast<int16_t>(src[s]);
+            for (int64_t s = s_hi; s < g.kernel; ++s) row[s] = 0;
           }
         }
       }

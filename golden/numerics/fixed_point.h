@@ -37,6 +37,15 @@ constexpr int64_t RoundHalfEvenShiftRight(int64_t x, int shift) {
   return q;
 }
 
+// x / 2^shift rounded half to even for an unsigned x and 1 <= shift <= 63, branch-free:
+// adding half - 1 plus the quotient's low bit moves exactly the values above half, and the
+// tie only when the quotient is odd, past the next multiple of 2^shift. No overflow for
+// x < 2^63 (half - 1 + 1 <= 2^62).
+constexpr uint64_t RoundHalfEvenShiftRightUnsigned(uint64_t x, int shift) {
+  const uint64_t half_minus_one = (uint64_t{1} << (shift - 1)) - 1;
+  return (x + half_minus_one + ((x >> shift) & 1)) >> shift;
+}
+
 // x * 2^shift for any sign of shift: left shifts are exact (caller guarantees no
 // overflow), right shifts round half to even.
 constexpr int64_t RoundHalfEvenScale(int64_t x, int shift) {

@@ -29,7 +29,12 @@ struct IntInput {
   static int64_t Magnitude(int64_t v) {
     return static_cast<int64_t>(std::min<uint64_t>(fx::AbsMagnitude(v), INT64_MAX));
   }
-  int64_t RoundAbsToExp(size_t i, int e) const { return fx::RoundHalfEvenScale(Magnitude(m[i]), exp - e); }
+  int64_t RoundAbsToExp(size_t i, int e) const {
+    const int shift = e - exp;  // right shift of |m|
+    const int64_t a = Magnitude(m[i]);
+    if (shift >= 1 && shift <= 63) return static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, shift));
+    return fx::RoundHalfEvenScale(a, -shift);
+  }
   bool AbsBelowPow2(size_t i, int e) const {
     const int t = e - exp;  // |m| < 2^t
     const uint64_t a = static_cast<uint64_t>(Magnitude(m[i]));
