@@ -37,6 +37,7 @@ int QuantizeE2Impl(const Scheme& s, Quantize&& quantize, Tensor<int16_t>& e3, Te
   const int exp = quantize(Span(e3));
   if (s.e2_mode == E2Mode::kFlag) {
     words = Tensor<uint16_t>(e3.shape);
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < e3.size(); ++i) words[i] = q::FlagEncode(e3[i]);
   } else {
     words = Tensor<uint16_t>();
