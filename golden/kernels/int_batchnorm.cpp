@@ -1,7 +1,9 @@
 #include "golden/kernels/int_batchnorm.h"
 
 #include <algorithm>
+#include <cmath>
 
+#include "golden/core/error.h"
 #include "golden/numerics/fixed_point.h"
 
 namespace octet {
@@ -75,31 +77,48 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
   // dx1 = 2^(e2_exp + f_sigma) [n 2^(2 f_bn) e2_i - 2^(2 f_bn) S_e - x2_i S_ex] / (n s 2^(2 f_bn)),
   // expressed at dx1_exp: multiply by 2^(f_sigma + extra) and divide by n s 2^(2 f_bn).
   const int scale = f_sigma + kBnBackwardExtraBits - 2 * f_bn;
+  // With e2 = gamma_q e1: S_e = gamma_q sum(e1) and S_ex = gamma_q sum(e1 x2), both exact
+  // in int64 (|e1 x2| < 2^30, n <= 2^24), so the numerator is
+  //   num_i = gamma_q [ (n e1_i - sum(e1)) 2^(2 f_bn) - x2_i sum(e1 x2) ].
+  if (scale < 0) Fail("scheme {}: k_sigma + 16 must be at least 2 k_BN - 1 for the BN backward unit", s.name);
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < shape.channels; ++c) {
-    int64_t s_e = 0, sum_e1 = 0, sum_e1x2 = 0;
-    int128 s_ex = 0;
+    const int64_t gamma = gamma_q[c];
+    int64_t sum_e1 = 0, sum_e1x2 = 0;
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       for (int64_t i = 0; i < shape.pixels; ++i) {
-        const int32_t e = int32_t{e1[base + i]} * gamma_q[c];  // |e2| < 2^7 * 2^15
-        e2[base + i] = e;
-        s_e += e;
-        s_ex += static_cast<int128>(e) * x2[base + i];
+        e2[base + i] = static_cast<int32_t>(e1[base + i] * gamma);  // |e2| < 2^7 * 2^15
         sum_e1 += e1[base + i];
         sum_e1x2 += int64_t{e1[base + i]} * x2[base + i];
       }
     }
     g_gamma[c] = sum_e1x2;
     g_beta[c] = sum_e1;
-    const int128 den_base = static_cast<int128>(n) * sigma_q[c];
-    const fx::RoundHalfEvenDivider divide(scale >= 0 ? den_base : den_base << -scale);
+    // dx1_i = RHE(num_i 2^scale / (n sigma_q)).
+    const int128 den = static_cast<int128>(n) * sigma_q[c];
+    const int128 s_ex_scaled = (static_cast<int128>(sum_e1x2) * gamma) << scale;
+    const int a_shift = 2 * f_bn + scale;
+    const fx::RoundHalfEvenDivider divide(den);
+    // A double estimate of the quotient from the two terms, then the exact remainder:
+    // with both terms below 2^50 the estimate is within one unit of the floor quotient.
+    const double to_quotient = 1.0 / static_cast<double>(den);
+    const double c_a = std::ldexp(static_cast<double>(gamma), a_shift) * to_quotient;
+    const double c_b = static_cast<double>(s_ex_scaled) * to_quotient;
+    const bool den_fits = den < (int128{1} << 62);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       for (int64_t i = 0; i < shape.pixels; ++i) {
-        const int128 num = ((static_cast<int128>(n) * e2[base + i] - s_e) << (2 * f_bn)) -
-                           static_cast<int128>(x2[base + i]) * s_ex;
-        dx1[base + i] = fx::SaturateToInt64(divide(scale >= 0 ? num << scale : num));
+        const int64_t a = n * e1[base + i] - sum_e1;
+        const int128 num = (static_cast<int128>(a) * gamma << a_shift) - static_cast<int128>(x2[base + i]) * s_ex_scaled;
+        const double term_a = static_cast<double>(a) * c_a, term_b = static_cast<double>(x2[base + i]) * c_b;
+        if (den_fits && std::fabs(term_a) + std::fabs(term_b) < 0x1p50) {
+          int128 q = static_cast<int64_t>(std::floor(term_a - term_b)), r = 0;
+          fx::CorrectFloorQuotient(num, den, q, r);
+          dx1[base + i] = static_cast<int64_t>(fx::RoundFloorQuotient(q, r, den));
+        } else {
+          dx1[base + i] = fx::SaturateToInt64(divide(num));
+        }
       }
     }
   }

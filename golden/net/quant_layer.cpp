@@ -96,43 +96,42 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   if (residual != nullptr && residual->shape != out_shape)
     Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(residual->shape),
          ShapeString(out_shape));
+  // In the same pass, for layers with ReLU:
+  // x4 = Q_A(relu(x3)): RHE to frac_A bits, clipped to [0, 2^k_A - 1] (unsigned container),
+  // and the ReLU mask of the backward pass, dx4/dx3 = 1 where 0 < x3 and the activation is
+  // not saturated (the derivative of Q_A(relu(.)) with its clip), else 0.
   const int beta_shift = s_.frac_x3() - s_.frac_beta();
+  const int a_shift = s_.frac_x3() - s_.frac_A();
+  const int64_t a_max = (int64_t{1} << s_.k_A) - 1;
   const int64_t pix = g.out_height() * g.out_width();
+  if (config_.relu) {
+    x4_ = Tensor<uint8_t>(out_shape);
+    relu_pass_ = Tensor<uint8_t>(out_shape);
+  }
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < g.batch * g.out_channels; ++nc) {
     const int64_t c = nc % g.out_channels;
     const int64_t offset = int64_t{beta_q_[c]} * (int64_t{1} << beta_shift);
     for (int64_t i = nc * pix; i < (nc + 1) * pix; ++i) {
-      x3_[i] = int64_t{gamma_q_[c]} * x2_[i] + offset + (residual ? (*residual)[i] : 0);
-    }
-  }
-
-  // x4 = Q_A(relu(x3)): RHE to frac_A bits, clipped to [0, 2^k_A - 1] (unsigned container).
-  if (config_.relu) {
-    const int shift = s_.frac_x3() - s_.frac_A();
-    const int64_t a_max = (int64_t{1} << s_.k_A) - 1;
-    x4_ = Tensor<uint8_t>(out_shape);
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < x3_.size(); ++i) {
-      x4_[i] = static_cast<uint8_t>(fx::Saturate(fx::RoundHalfEvenShiftRight(x3_[i], shift), 0, a_max));
+      const int64_t x3 = int64_t{gamma_q_[c]} * x2_[i] + offset + (residual ? (*residual)[i] : 0);
+      x3_[i] = x3;
+      if (config_.relu) {
+        const int64_t a = fx::RoundHalfEvenShiftRight(x3, a_shift);
+        x4_[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
+        relu_pass_[i] = x3 > 0 && a <= a_max;
+      }
     }
   }
 }
 
 namespace {
 
-// e1 = e0 * dx4/dx3: the derivative of Q_A(relu(.)) with its clip is 1 where
-// 0 < x3 and the activation is not saturated, else 0.
-void ApplyActivationMask(const Scheme& s, const Tensor<int64_t>& x3, const Int8Error& e0, Int8Error& e1) {
-  const int shift = s.frac_x3() - s.frac_A();
-  const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+// e1 = e0 * dx4/dx3, with the mask recorded by the forward pass.
+void ApplyActivationMask(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8Error& e1) {
   e1.v = Tensor<int8_t>(e0.v.shape);
   e1.exp = e0.exp;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < x3.size(); ++i) {
-    const bool pass = x3[i] > 0 && fx::RoundHalfEvenShiftRight(x3[i], shift) <= a_max;
-    e1.v[i] = pass ? e0.v[i] : 0;
-  }
+  for (int64_t i = 0; i < pass.size(); ++i) e1.v[i] = pass[i] ? e0.v[i] : 0;
 }
 
 // E1 into an int8 tensor (k_E1 <= 8, so |value| <= 127).
@@ -155,7 +154,7 @@ const Int8Error& QuantLayer::BackwardFromOutput(const IntError& error, const Ste
   if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
   if (error.m.shape != x3_.shape) Fail("layer {}: error shape {} differs from output", config_.name, ShapeString(error.m.shape));
   QuantizeE1(s_, Span(error.m), error.exp, e0_, x3_.shape);
-  ApplyActivationMask(s_, x3_, e0_, e1_);
+  ApplyActivationMask(relu_pass_, e0_, e1_);
   Backward(ctx);
   return e1_;
 }
@@ -164,7 +163,7 @@ const Int8Error& QuantLayer::BackwardFromOutput(const Tensor<float>& error, cons
   if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
   if (error.size() != x3_.size()) Fail("layer {}: error size {} differs from output", config_.name, error.size());
   QuantizeE1(s_, Span(error), 0, e0_, x3_.shape);
-  ApplyActivationMask(s_, x3_, e0_, e1_);
+  ApplyActivationMask(relu_pass_, e0_, e1_);
   Backward(ctx);
   return e1_;
 }

@@ -114,6 +114,7 @@ class QuantLayer {
   Tensor<int16_t> gamma_q_, beta_q_;
   Tensor<int64_t> x3_;
   Tensor<uint8_t> x4_;
+  Tensor<uint8_t> relu_pass_;  // dx4/dx3 (0 or 1), recorded with x4
   // Backward tensors of the last step.
   Int8Error e0_, e1_;
   Tensor<int32_t> e2_;
