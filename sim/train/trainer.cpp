@@ -53,6 +53,12 @@ class Progress {
   void Finish() {
     if (enabled_ && tty_) fmt::print(stderr, "\n");
   }
+  // A one-off status line (e.g. the evaluation that follows an epoch).
+  void Status(const std::string& text) {
+    if (!enabled_) return;
+    fmt::print(stderr, "{}\n", text);
+    std::fflush(stderr);
+  }
 
  private:
   bool enabled_, tty_;
@@ -268,6 +274,7 @@ std::vector<EpochRecord> Train(const TrainOptions& given, const std::function<vo
     rec.train_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     rec.train_loss = loss_sum / steps_per_epoch;
     rec.train_acc = static_cast<double>(correct) / (steps_per_epoch * batch);
+    progress.Status(fmt::format("epoch {}/{}  evaluating on {} test images", epoch + 1, options.epochs, test_count));
     const auto t1 = Clock::now();
     std::tie(rec.test_loss, rec.test_acc) = EvaluateSet(net, data.test, test_count, options.eval_batch);
     rec.eval_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
