@@ -83,6 +83,11 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
 // AVX-512 VNNI path. vpdpwssd adds the two products of a broadcast k-pair of A with a
 // k-pair of B into each int32 lane (wrapping, never reached: see the header).
 
+// GCC 12 warns that the cast intrinsics read an "uninitialized" upper half inside its own
+// headers (a false positive: every vector is set before use).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 // NV = number of 16-column vectors per tile (1 for narrow C, else 2).
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
@@ -125,6 +130,8 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
   }
 }
 
+#pragma GCC diagnostic pop
+
 bool UseVnni() {
   // OCTET_GEMM=generic forces the portable path (the tests check both paths).
   static const bool use = [] {
@@ -139,31 +146,47 @@ bool UseVnni() {
 // ---------------------------------------------------------------------------------------
 // Lowering helpers.
 
+// One lowered row: kernel columns s in [s_lo, s_hi) read inside the image, the rest is
+// padding (0). kKernel > 0 fixes the kernel size at compile time (the common 1 and 3).
+template <int kKernel, typename T>
+inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t ow, int16_t* row) {
+  const int64_t kernel = kKernel > 0 ? kKernel : g.kernel;
+  const int64_t iw0 = ow * g.stride - g.pad;
+  const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(kernel, g.in_width - iw0);
+  const bool full = s_lo == 0 && s_hi == kernel;
+  for (int64_t c = 0; c < g.in_channels; ++c) {
+    const T* plane = image + c * g.in_height * g.in_width;
+    for (int64_t r = 0; r < kernel; ++r, row += kernel) {
+      const int64_t ih = oh * g.stride - g.pad + r;
+      if (ih < 0 || ih >= g.in_height || s_lo >= s_hi) {
+        for (int64_t s = 0; s < kernel; ++s) row[s] = 0;
+        continue;
+      }
+      const T* src = plane + ih * g.in_width + iw0;
+      if (full) {
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<int16_t>(src[s]);
+        continue;
+      }
+      for (int64_t s = 0; s < kernel; ++s) row[s] = (s >= s_lo && s < s_hi) ? static_cast<int16_t>(src[s]) : int16_t{0};
+    }
+  }
+}
+
 // im2col in [p][k] order (k fastest); padding reads as 0.
 template <typename T>
 void Im2Col(const ConvGeometry& g, const T* x, int16_t* col) {
   const int64_t oh_n = g.out_height(), ow_n = g.out_width(), kk = g.gemm_k();
+  const int64_t image_size = g.in_channels * g.in_height * g.in_width;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oh = 0; oh < oh_n; ++oh) {
       for (int64_t ow = 0; ow < ow_n; ++ow) {
         int16_t* row = col + ((n * oh_n + oh) * ow_n + ow) * kk;
-        // Kernel columns s in [s_lo, s_hi) read inside the image; the rest is padding.
-        const int64_t iw0 = ow * g.stride - g.pad;
-        const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(g.kernel, g.in_width - iw0);
-        for (int64_t c = 0; c < g.in_channels; ++c) {
-          const T* plane = x + (n * g.in_channels + c) * g.in_height * g.in_width;
-          for (int64_t r = 0; r < g.kernel; ++r, row += g.kernel) {
-            const int64_t ih = oh * g.stride - g.pad + r;
-            if (ih < 0 || ih >= g.in_height || s_lo >= s_hi) {
-              std::fill_n(row, g.kernel, int16_t{0});
-              continue;
-            }
-            const T* src = plane + ih * g.in_width + iw0;
-            for (int64_t s = 0; s < s_lo; ++s) row[s] = 0;
-            for (int64_t s = s_lo; s < s_hi; ++s) row[s] = static_cast<int16_t>(src[s]);
-            for (int64_t s = s_hi; s < g.kernel; ++s) row[s] = 0;
-          }
+        const T* image = x + n * image_size;
+        switch (g.kernel) {
+          case 1: Im2ColRow<1>(g, image, oh, ow, row); break;
+          case 3: Im2ColRow<3>(g, image, oh, ow, row); break;
+          default: Im2ColRow<0>(g, image, oh, ow, row); break;
         }
       }
     }
