@@ -90,22 +90,12 @@ NetSpec ParseNetSpec(const std::string& json_text, const std::string& origin) {
   return spec;
 }
 
-std::vector<std::string> BuiltinNetNames() {
-  std::vector<std::string> names;
-  for (const auto& f : Embedded_nets()) names.push_back(f.name);
-  return names;
-}
+std::vector<std::string> BuiltinNetNames() { return EmbeddedNames(Embedded_nets()); }
 
 NetSpec LoadNetSpec(const std::string& name_or_path) {
-  for (const auto& f : Embedded_nets()) {
-    if (f.name == name_or_path) return ParseNetSpec(f.content, "network " + f.name);
-  }
-  if (!std::filesystem::is_regular_file(name_or_path)) {
-    std::string names;
-    for (const auto& n : BuiltinNetNames()) names += (names.empty() ? "" : ", ") + n;
-    Fail("unknown network \"{}\": not a built-in ({}) and no such file", name_or_path, names);
-  }
-  return ParseNetSpec(ReadTextFile(name_or_path), name_or_path);
+  std::string origin;
+  const std::string text = BuiltinOrFileText(Embedded_nets(), "network", name_or_path, &origin);
+  return ParseNetSpec(text, origin);
 }
 
 std::string NetSpecToJson(const NetSpec& spec) {

@@ -159,22 +159,12 @@ Scheme ParseScheme(const std::string& json_text, const std::string& origin) {
   return s;
 }
 
-std::vector<std::string> BuiltinSchemeNames() {
-  std::vector<std::string> names;
-  for (const auto& f : Embedded_schemes()) names.push_back(f.name);
-  return names;
-}
+std::vector<std::string> BuiltinSchemeNames() { return EmbeddedNames(Embedded_schemes()); }
 
 Scheme LoadScheme(const std::string& name_or_path) {
-  for (const auto& f : Embedded_schemes()) {
-    if (f.name == name_or_path) return ParseScheme(f.content, "scheme " + f.name);
-  }
-  if (!std::filesystem::exists(name_or_path)) {
-    std::string names;
-    for (const auto& n : BuiltinSchemeNames()) names += (names.empty() ? "" : ", ") + n;
-    Fail("unknown scheme \"{}\": not a built-in ({}) and no such file", name_or_path, names);
-  }
-  return ParseScheme(ReadTextFile(name_or_path), name_or_path);
+  std::string origin;
+  const std::string text = BuiltinOrFileText(Embedded_schemes(), "scheme", name_or_path, &origin);
+  return ParseScheme(text, origin);
 }
 
 std::string SchemeToJson(const Scheme& s) {

@@ -51,19 +51,6 @@ std::vector<uint8_t> Iota(size_t n, uint32_t multiplier = 1) {
   return v;
 }
 
-// Expects fn to throw octet::Error whose one-line message names path and the problem.
-template <typename Fn>
-void ExpectError(Fn&& fn, const std::string& path, const std::string& problem) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown; expected: " << problem;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path), std::string::npos) << message;
-    EXPECT_NE(message.find(problem), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-  }
-}
 
 // Writes a tiny Fashion-MNIST-like directory: n_train/n_test images of 2x3.
 void WriteFashionDir(const fs::path& dir, int64_t n_train, int64_t n_test, int64_t train_labels) {

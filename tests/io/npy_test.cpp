@@ -42,19 +42,6 @@ std::string PayloadOf(const std::vector<T>& values) {
   return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
 }
 
-// Expects fn to throw octet::Error whose one-line message names path and the problem.
-template <typename Fn>
-void ExpectError(Fn&& fn, const std::string& path, const std::string& problem) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown; expected: " << problem;
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path), std::string::npos) << message;
-    EXPECT_NE(message.find(problem), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-  }
-}
 
 template <typename T>
 class NpyRoundTripTest : public NpyTest {};

@@ -1,5 +1,6 @@
-// A test fixture with a fresh scratch directory per test and process (ctest runs tests
-// of one binary in parallel processes, so the name includes the pid).
+// Support for the file-format tests: a fixture with a fresh scratch directory per test and
+// process (ctest runs tests of one binary in parallel processes, so the name includes the
+// pid), and the check of a one-line error.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 
 #include <filesystem>
 #include <string>
+
+#include "golden/core/error.h"
 
 namespace octet {
 
@@ -25,5 +28,19 @@ class ScratchDirTest : public testing::Test {
 
   std::filesystem::path dir_;
 };
+
+// Expects fn to throw octet::Error whose one-line message names path and the problem.
+template <typename Fn>
+void ExpectError(Fn&& fn, const std::string& path, const std::string& problem) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error thrown; expected: " << problem;
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find(problem), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
 
 }  // namespace octet
