@@ -19,14 +19,18 @@ IntError Sum(const IntError& a, const Int8Error& b) { return AddErrors(a, ToIntE
 // Integer activation (frac_A bits) to float, exact.
 Tensor<float> ToFloat(const Tensor<uint8_t>& x, int frac) {
   Tensor<float> out(x.shape);
-  for (int64_t i = 0; i < x.size(); ++i) out[i] = std::ldexp(static_cast<float>(x[i]), -frac);
+  const float scale = std::ldexp(1.0f, -frac);  // a power of two: the product is exact
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < x.size(); ++i) out[i] = static_cast<float>(x[i]) * scale;
   return out;
 }
 
 // An integer error entering a float layer: m * 2^exp rounded to the nearest float.
 Tensor<float> ToFloat(const IntError& e) {
   Tensor<float> out(e.m.shape);
-  for (int64_t i = 0; i < e.m.size(); ++i) out[i] = static_cast<float>(std::ldexp(static_cast<double>(e.m[i]), e.exp));
+  const double scale = std::ldexp(1.0, e.exp);  // exact scaling by a power of two
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < e.m.size(); ++i) out[i] = static_cast<float>(static_cast<double>(e.m[i]) * scale);
   return out;
 }
 
@@ -34,6 +38,7 @@ Tensor<float> ToFloat(const IntError& e) {
 Tensor<uint8_t> QuantizeActivation(const Tensor<float>& x, const Scheme& s) {
   Tensor<uint8_t> out(x.shape);
   const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < x.size(); ++i) out[i] = static_cast<uint8_t>(fx::Saturate(fx::RoundHalfEvenScale(x[i], s.frac_A()), 0, a_max));
   return out;
 }
@@ -49,6 +54,7 @@ Tensor<uint8_t> QuantizeImage(const uint8_t* images, const Shape& shape, const S
 
 Tensor<float> ImageToFloat(const uint8_t* images, const Shape& shape) {
   Tensor<float> out(shape);
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(images[i]) / 255.0f;
   return out;
 }

@@ -217,7 +217,7 @@ constexpr uint64_t AbsMagnitude(int64_t x) { return x < 0 ? 0 - static_cast<uint
 // power of two is exact (no overflow or underflow for the ranges used), and
 // std::nearbyint in the default rounding mode (FE_TONEAREST) rounds ties to even.
 inline int64_t RoundHalfEvenScale(double x, int shift) {
-  return static_cast<int64_t>(std::nearbyint(std::ldexp(x, shift)));
+  return static_cast<int64_t>(std::nearbyint(x * std::ldexp(1.0, shift)));  // 2^shift is a normal double here
 }
 
 }  // namespace octet::fx
