@@ -186,7 +186,7 @@ AnyTensor LoadTraceTensor(const std::string& dir, const TraceEntry& entry) {
   return t;
 }
 
-ReplayResult ReplayTrace(const std::string& dir, int) {
+ReplayResult ReplayTrace(const std::string& dir) {
   const TraceManifest m = LoadTraceManifest(dir);
   Network net(m.spec, m.scheme, m.batch);
   const Shape image_shape = {m.batch, m.spec.in_channels, m.spec.in_height, m.spec.in_width};

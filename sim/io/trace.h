@@ -56,6 +56,6 @@ struct ReplayResult {
 };
 
 // Recomputes the step and compares every step and state-after tensor, in manifest order.
-ReplayResult ReplayTrace(const std::string& dir, int threads_hint = 0);
+ReplayResult ReplayTrace(const std::string& dir);
 
 }  // namespace octet
