@@ -1,15 +1,135 @@
 #include "golden/kernels/int_batchnorm.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "golden/core/error.h"
+#include "golden/core/vector_clones.h"
 #include "golden/numerics/fixed_point.h"
 
 namespace octet {
 
 using fx::int128;
 using u128 = unsigned __int128;
+
+namespace {
+
+// Row kernels (one image's pixels of one channel), plain loops that GCC vectorises: see
+// golden/core/vector_clones.h. The channel loop around them is the parallel one.
+
+// S1 += sum x1, S2 += sum x1^2, and the range [lo, hi] of x1.
+OCTET_VECTOR_CLONES
+void SumRow(const int32_t* xs, int64_t count, int64_t& s1, u128& s2, int32_t& lo, int32_t& hi) {
+  // |x1| < 2^28, so 64 squares sum below 2^62: partial sums in uint64, exact.
+  for (int64_t i0 = 0; i0 < count; i0 += 64) {
+    const int64_t i1 = std::min(count, i0 + 64);
+    int64_t part1 = 0;
+    uint64_t part2 = 0;
+    int32_t part_lo = lo, part_hi = hi;
+    for (int64_t i = i0; i < i1; ++i) {
+      part1 += xs[i];
+      part2 += static_cast<uint64_t>(int64_t{xs[i]} * xs[i]);
+      part_lo = std::min(part_lo, xs[i]);
+      part_hi = std::max(part_hi, xs[i]);
+    }
+    s1 += part1;
+    s2 += part2;
+    lo = part_lo;
+    hi = part_hi;
+  }
+}
+
+// x2 = saturate(RHE(num / den), x2_bits) with num = ((x1 << x1_shift) - mu_aligned) << num_shift,
+// for den < 2^52 and |num| < den 2^49 (the caller checks both for the channel). Then num and
+// den are exact doubles, the estimate num * (1 / den) is within 2^-3 of num / den (two
+// roundings of relative size 2^-53 on a quotient below 2^49), so its floor is within one
+// unit of the floor quotient, and one correction step each way gives the exact floor
+// quotient q and remainder r in [0, den) (|q den| < 2^63: int64 is exact).
+OCTET_VECTOR_CLONES
+void NormalizeRow(const int32_t* x1, int64_t count, int x1_shift, int64_t mu_aligned, int num_shift, int64_t den,
+                  int x2_bits, int32_t* x2) {
+  const double inv = 1.0 / static_cast<double>(den);
+  const int64_t hi = (int64_t{1} << (x2_bits - 1)) - 1, lo = -hi - 1;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t num = ((int64_t{x1[i]} << x1_shift) - mu_aligned) << num_shift;
+    const double estimate = static_cast<double>(num) * inv;
+    int64_t q = static_cast<int64_t>(estimate);       // truncation ...
+    q -= static_cast<double>(q) > estimate ? 1 : 0;    // ... to the floor of the estimate
+    int64_t r = num - q * den;
+    if (r < 0) {
+      q -= 1;
+      r += den;
+    }
+    if (r >= den) {
+      q += 1;
+      r -= den;
+    }
+    q += (2 * r > den || (2 * r == den && (q & 1) != 0)) ? 1 : 0;  // RHE (fx::RoundFloorQuotient)
+    x2[i] = static_cast<int32_t>(std::clamp(q, lo, hi));              // fx::SaturateSigned
+  }
+}
+
+// Backward sums of one row: e2 = e1 gamma_q, sum(e1), sum(e1 x2) (exact in int64: see
+// IntBatchNormBackward), max |e1| and max |x2|.
+OCTET_VECTOR_CLONES
+void GradientSumsRow(const int8_t* e1, const int32_t* x2, int64_t count, int64_t gamma, int32_t* e2, int64_t& sum_e1,
+                     int64_t& sum_e1x2, uint32_t& max_e1, uint32_t& max_x2) {
+  int64_t part_e1 = 0, part_e1x2 = 0;
+  uint32_t part_max_e1 = max_e1, part_max_x2 = max_x2;
+  for (int64_t i = 0; i < count; ++i) {
+    e2[i] = static_cast<int32_t>(e1[i] * gamma);  // |e2| < 2^7 * 2^15
+    part_e1 += e1[i];
+    part_e1x2 += int64_t{e1[i]} * x2[i];
+    part_max_e1 = std::max(part_max_e1, static_cast<uint32_t>(e1[i] < 0 ? -e1[i] : e1[i]));
+    part_max_x2 = std::max(part_max_x2, static_cast<uint32_t>(x2[i] < 0 ? 0u - static_cast<uint32_t>(x2[i]) : x2[i]));
+  }
+  sum_e1 += part_e1;
+  sum_e1x2 += part_e1x2;
+  max_e1 = part_max_e1;
+  max_x2 = part_max_x2;
+}
+
+// Per-channel constants of GradientRow: num_i = a_i gamma 2^a_shift - x2_i s_ex_scaled with
+// a_i = n e1_i - sum(e1), and its estimate a_i c_a - x2_i c_b of num_i / den.
+struct GradientConstants {
+  int64_t n, sum_e1, den;
+  double c_a, c_b;
+  uint64_t gamma_shifted_mod, s_ex_mod;  // gamma 2^a_shift and s_ex_scaled, modulo 2^64
+};
+
+// dx1_i = RHE(num_i / den) for one row, when both terms of the estimate are below 2^48 and
+// den < 2^61 (the caller checks both for the channel). The estimate is then within 1/4 of
+// num / den (five roundings of relative size 2^-53 on at most 2^49), so its floor q is
+// within one unit of the floor quotient and |num - q den| < 2 den < 2^62. A remainder that
+// small equals its value modulo 2^64, so num and q den are needed only modulo 2^64
+// (wrapping uint64 products): no int128 arithmetic. One correction step each way gives
+// the floor quotient and its remainder in [0, den); then the RHE rule.
+OCTET_VECTOR_CLONES
+void GradientRow(const GradientConstants& k, const int8_t* e1, const int32_t* x2, int64_t count, int64_t* dx1) {
+  const int64_t n = k.n, sum_e1 = k.sum_e1, den = k.den;
+  const double c_a = k.c_a, c_b = k.c_b;
+  const uint64_t g_mod = k.gamma_shifted_mod, s_mod = k.s_ex_mod;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t a = n * e1[i] - sum_e1;
+    const double estimate = static_cast<double>(a) * c_a - static_cast<double>(x2[i]) * c_b;
+    int64_t q = static_cast<int64_t>(estimate);     // truncation ...
+    q -= static_cast<double>(q) > estimate ? 1 : 0;  // ... to the floor of the estimate
+    const uint64_t num_mod = static_cast<uint64_t>(a) * g_mod - static_cast<uint64_t>(int64_t{x2[i]}) * s_mod;
+    int64_t r = static_cast<int64_t>(num_mod - static_cast<uint64_t>(q) * static_cast<uint64_t>(den));
+    if (r < 0) {
+      q -= 1;
+      r += den;
+    }
+    if (r >= den) {
+      q += 1;
+      r -= den;
+    }
+    dx1[i] = q + ((2 * r > den || (2 * r == den && (q & 1) != 0)) ? 1 : 0);  // RHE (fx::RoundFloorQuotient)
+  }
+}
+
+}  // namespace
 
 void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x1, int32_t* mu_q, int32_t* sigma_q,
                          int32_t* x2) {
@@ -18,21 +138,13 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
   const int x2_bits = s.k_BN + 8;  // x2 container: k_BN - 1 fractional bits, 8 integer bits, sign
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < shape.channels; ++c) {
-    // 1. Statistics pass: S1 = sum x1 (int64), S2 = sum x1^2 (unsigned 128-bit).
+    // 1. Statistics pass: S1 = sum x1 (int64), S2 = sum x1^2 (unsigned 128-bit), and the
+    //    range of x1 (for the fast path of step 4).
     int64_t s1 = 0;
     u128 s2 = 0;
+    int32_t x1_lo = INT32_MAX, x1_hi = INT32_MIN;
     for (int64_t b = 0; b < shape.batch; ++b) {
-      const int32_t* xs = x1 + (b * shape.channels + c) * shape.pixels;
-      // |x1| < 2^28, so 64 squares sum below 2^62: partial sums in uint64, exact.
-      for (int64_t i0 = 0; i0 < shape.pixels; i0 += 64) {
-        const int64_t i1 = std::min(shape.pixels, i0 + 64);
-        uint64_t part = 0;
-        for (int64_t i = i0; i < i1; ++i) {
-          s1 += xs[i];
-          part += static_cast<uint64_t>(int64_t{xs[i]} * xs[i]);
-        }
-        s2 += part;
-      }
+      SumRow(x1 + (b * shape.channels + c) * shape.pixels, shape.pixels, s1, s2, x1_lo, x1_hi);
     }
     // 2. mu_q = Q(S1 / n, k_mu) = RHE(S1 * 2^(f_mu - f_x1) / n).
     const int128 mu_num = f_mu >= f_x1 ? static_cast<int128>(s1) << (f_mu - f_x1) : static_cast<int128>(s1);
@@ -52,14 +164,28 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     //    common fractional bits of x1 - mu_q.
     const int f_common = std::max(f_x1, f_mu);
     const int out_shift = f_bn + f_sigma - f_common;
-    const fx::RoundHalfEvenDivider divide(out_shift >= 0 ? static_cast<int128>(sigma)
-                                                         : static_cast<int128>(sigma) << -out_shift);
+    const int num_shift = std::max(out_shift, 0);
+    const int128 den = static_cast<int128>(sigma) << std::max(-out_shift, 0);
+    const int64_t mu_aligned = int64_t{mu} << (f_common - f_mu);
+    // Fast path (NormalizeRow) when den < 2^52 and every |num| < min(2^53, den 2^49), checked
+    // from the range of x1: both are exact doubles and the quotient is below 2^49.
+    const int64_t lo_centered = (int64_t{x1_lo} << (f_common - f_x1)) - mu_aligned;
+    const int64_t hi_centered = (int64_t{x1_hi} << (f_common - f_x1)) - mu_aligned;
+    const int128 max_num = static_cast<int128>(std::max(fx::AbsMagnitude(lo_centered), fx::AbsMagnitude(hi_centered)))
+                           << num_shift;
+    const bool fast = den < (int128{1} << 52) && max_num < (int128{1} << 53) && max_num < (den << 49);
+    const fx::RoundHalfEvenDivider divide(den);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
+      if (fast) {
+        NormalizeRow(x1 + base, shape.pixels, f_common - f_x1, mu_aligned, num_shift, static_cast<int64_t>(den),
+                     x2_bits, x2 + base);
+        continue;
+      }
       for (int64_t i = 0; i < shape.pixels; ++i) {
         // |x1| < 2^28 at f_x1 bits, so |num| < 2^(29 - f_x1 + f_bn + f_sigma) <= 2^59: int64 is exact.
-        const int64_t centered = (int64_t{x1[base + i]} << (f_common - f_x1)) - (int64_t{mu} << (f_common - f_mu));
-        const int64_t num = out_shift >= 0 ? centered << out_shift : centered;
+        const int64_t centered = (int64_t{x1[base + i]} << (f_common - f_x1)) - mu_aligned;
+        const int64_t num = centered << num_shift;
         const int64_t q = fx::SaturateToInt64(divide(num));
         x2[base + i] = static_cast<int32_t>(fx::SaturateSigned(q, x2_bits));
       }
@@ -85,13 +211,10 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
   for (int64_t c = 0; c < shape.channels; ++c) {
     const int64_t gamma = gamma_q[c];
     int64_t sum_e1 = 0, sum_e1x2 = 0;
+    uint32_t max_e1 = 0, max_x2 = 0;  // max |e1|, max |x2|, for the fast path below
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
-      for (int64_t i = 0; i < shape.pixels; ++i) {
-        e2[base + i] = static_cast<int32_t>(e1[base + i] * gamma);  // |e2| < 2^7 * 2^15
-        sum_e1 += e1[base + i];
-        sum_e1x2 += int64_t{e1[base + i]} * x2[base + i];
-      }
+      GradientSumsRow(e1 + base, x2 + base, shape.pixels, gamma, e2 + base, sum_e1, sum_e1x2, max_e1, max_x2);
     }
     g_gamma[c] = sum_e1x2;
     g_beta[c] = sum_e1;
@@ -99,12 +222,28 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
     const int128 den = static_cast<int128>(n) * sigma_q[c];
     const int128 s_ex_scaled = (static_cast<int128>(sum_e1x2) * gamma) << scale;
     const int a_shift = 2 * f_bn + scale;
-    const fx::RoundHalfEvenDivider divide(den);
-    // A double estimate of the quotient from the two terms, then the exact remainder:
-    // with both terms below 2^50 the estimate is within one unit of the floor quotient.
+    // A double estimate of the quotient from the two terms a_i c_a and x2_i c_b, then the
+    // exact remainder.
     const double to_quotient = 1.0 / static_cast<double>(den);
     const double c_a = std::ldexp(static_cast<double>(gamma), a_shift) * to_quotient;
     const double c_b = static_cast<double>(s_ex_scaled) * to_quotient;
+    // Fast path (GradientRow) when both terms are below 2^48 for every element of the
+    // channel (bounded from max |e1| and max |x2|: |a_i| <= n max|e1| + |sum(e1)|), den < 2^61
+    // and a_shift < 64.
+    const double bound_a = (static_cast<double>(n) * max_e1 + static_cast<double>(fx::AbsMagnitude(sum_e1))) * std::fabs(c_a);
+    const double bound_b = static_cast<double>(max_x2) * std::fabs(c_b);
+    if (den < (int128{1} << 61) && a_shift < 64 && bound_a + bound_b < 0x1p48) {
+      const GradientConstants k{n, sum_e1, static_cast<int64_t>(den), c_a, c_b,
+                                static_cast<uint64_t>(gamma) << a_shift, static_cast<uint64_t>(s_ex_scaled)};
+      for (int64_t b = 0; b < shape.batch; ++b) {
+        const int64_t base = (b * shape.channels + c) * shape.pixels;
+        GradientRow(k, e1 + base, x2 + base, shape.pixels, dx1 + base);
+      }
+      continue;
+    }
+    // General path: with both terms below 2^50 the estimate is within one unit of the floor
+    // quotient, corrected with the int128 remainder; otherwise an exact int128 division.
+    const fx::RoundHalfEvenDivider divide(den);
     const bool den_fits = den < (int128{1} << 62);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;

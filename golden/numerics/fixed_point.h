@@ -55,11 +55,11 @@ constexpr int64_t RoundHalfEvenScale(int64_t x, int shift) {
 // Division in two steps: the floor quotient q and remainder r in [0, den), then the RHE
 // rule on them. Both steps are shared by RoundHalfEvenDivide and RoundHalfEvenDivider.
 
-// From an estimate q of floor(num / den) (off by a few units at most), the exact floor
-// quotient and its remainder.
+// From an estimate q of floor(num / den) (off by a few units at most) and its remainder
+// r = num - q * den, the exact floor quotient and its remainder in [0, den). The caller may
+// compute r in a narrower ring (e.g. modulo 2^64 when |r| < 2^63 is known).
 template <typename Int>
-constexpr void CorrectFloorQuotient(Int num, Int den, Int& q, Int& r) {
-  r = num - q * den;
+constexpr void CorrectFloorRemainder(Int den, Int& q, Int& r) {
   while (r < 0) {
     q -= 1;
     r += den;
@@ -68,6 +68,14 @@ constexpr void CorrectFloorQuotient(Int num, Int den, Int& q, Int& r) {
     q += 1;
     r -= den;
   }
+}
+
+// From an estimate q of floor(num / den) (off by a few units at most), the exact floor
+// quotient and its remainder.
+template <typename Int>
+constexpr void CorrectFloorQuotient(Int num, Int den, Int& q, Int& r) {
+  r = num - q * den;
+  CorrectFloorRemainder(den, q, r);
 }
 
 // RHE from the floor quotient: round up when 2r > den, or 2r == den and q is odd.
@@ -102,7 +110,9 @@ class RoundHalfEvenDivider {
     const double estimate = static_cast<double>(num) * inv_;
     if (den_ >= (int128{1} << 62) || !(estimate > -0x1p50 && estimate < 0x1p50)) return RoundHalfEvenDivide(num, den_);
     const auto den = static_cast<int64_t>(den_);
-    int64_t q = static_cast<int64_t>(std::floor(estimate)), r = 0;  // |q den| <= |num| + 2 den
+    // Truncation, not std::floor (a library call without SSE4.1): within one unit of the
+    // floor of the estimate, which the correction absorbs. |q den| <= |num| + 2 den.
+    int64_t q = static_cast<int64_t>(estimate), r = 0;
     CorrectFloorQuotient(num, den, q, r);
     return RoundFloorQuotient(q, r, den);
   }
@@ -110,7 +120,7 @@ class RoundHalfEvenDivider {
   int128 operator()(int128 num) const {
     const double estimate = ToDouble(num) * inv_;
     if (!(estimate > -0x1p50 && estimate < 0x1p50)) return RoundHalfEvenDivide(num, den_);
-    int128 q = static_cast<int64_t>(std::floor(estimate)), r = 0;
+    int128 q = static_cast<int64_t>(estimate), r = 0;  // truncation, as above
     CorrectFloorQuotient(num, den_, q, r);
     return RoundFloorQuotient(q, r, den_);
   }

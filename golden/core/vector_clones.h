@@ -1,0 +1,12 @@
+// OCTET_VECTOR_CLONES marks a hot element-wise loop kernel that GCC compiles twice: once for
+// x86-64-v4 (AVX-512, where GCC vectorises the plain C++ loop with 512-bit registers) and once
+// for the default target; the program picks the clone for the CPU at load time. Integer
+// results cannot depend on the clone: both run the same C++ with the same integer semantics.
+// Kernels so marked hold no OpenMP pragma (the parallel loop is in their caller).
+#pragma once
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define OCTET_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+#else
+#define OCTET_VECTOR_CLONES
+#endif
