@@ -1,6 +1,7 @@
 #include "golden/net/quant_ops.h"
 
 #include <cmath>
+#include <utility>
 
 #include "golden/numerics/fixed_point.h"
 #include "golden/numerics/init.h"
@@ -37,8 +38,7 @@ int QuantizeE2Impl(const Scheme& s, Quantize&& quantize, Tensor<int16_t>& e3, Te
   const int exp = quantize(Span(e3));
   if (s.e2_mode == E2Mode::kFlag) {
     words = Tensor<uint16_t>(e3.shape);
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < e3.size(); ++i) words[i] = q::FlagEncode(e3[i]);
+    q::FlagEncode(Span(std::as_const(e3)), Span(words));
   } else {
     words = Tensor<uint16_t>();
   }

@@ -3,10 +3,50 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "golden/core/vector_clones.h"
 #include "golden/numerics/fixed_point.h"
 
 namespace octet::q {
 namespace {
+
+// Element-wise passes over an integer tensor run in chunks of kChunk elements: a chunk is
+// one call of a vectorised kernel (golden/core/vector_clones.h), chunks are the parallel loop.
+constexpr int64_t kChunk = 16384;
+
+// |m| saturated to 2^63 - 1 (only INT64_MIN is affected): an integer quantizer input is
+// taken in the symmetric range +-(2^63 - 1).
+inline uint64_t SaturatedMagnitude(int64_t v) { return std::min<uint64_t>(fx::AbsMagnitude(v), INT64_MAX); }
+
+OCTET_VECTOR_CLONES
+uint64_t MaxMagnitude(const int64_t* m, int64_t count) {
+  uint64_t max_abs = 0;
+  for (int64_t i = 0; i < count; ++i) max_abs = std::max(max_abs, SaturatedMagnitude(m[i]));
+  return max_abs;
+}
+
+// SQ of a chunk when the right shift of |m| to the output LSB is in [1, 63]:
+// out = sign(m) min(RHE(|m| / 2^shift), bound). Same rule as ShiftQuantizeImpl below.
+OCTET_VECTOR_CLONES
+void ShiftQuantizeChunk(const int64_t* m, int64_t count, int shift, int64_t bound, int16_t* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    const auto a = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(SaturatedMagnitude(m[i]), shift));
+    const int64_t magnitude = std::min(a, bound);
+    out[i] = static_cast<int16_t>(m[i] < 0 ? -magnitude : magnitude);
+  }
+}
+
+// Flag QE2 of a chunk when t = sc_exp - exp (the right shift of |m| to Sc) is in [8, 63],
+// so the small region's shift t - 7 is in [1, 56]. Same rule as FlagQuantizeImpl below.
+OCTET_VECTOR_CLONES
+void FlagQuantizeChunk(const int64_t* m, int64_t count, int t, int16_t* out) {
+  for (int64_t i = 0; i < count; ++i) {
+    const uint64_t a = SaturatedMagnitude(m[i]);
+    const auto fine = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, t - 7));
+    const auto coarse = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, t));
+    const int64_t magnitude = (a >> t) == 0 ? fine : 128 * fx::Saturate(coarse, 1, 127);
+    out[i] = static_cast<int16_t>(m[i] < 0 ? -magnitude : magnitude);
+  }
+}
 
 // Uniform access to "value i = m[i] * 2^exp" for integer tensors and to float tensors,
 // with exactly the two operations the quantizers need.
@@ -17,18 +57,18 @@ struct IntInput {
   int MaxExponent() const {  // round(log2 max |x|) or 0 when all zero
     uint64_t max_abs = 0;  // max is exact in any order, so the parallel reduction is too
     const int64_t count = static_cast<int64_t>(m.size());
-#pragma omp parallel for reduction(max : max_abs) schedule(static)
-    for (int64_t i = 0; i < count; ++i) {
-      max_abs = std::max(max_abs, static_cast<uint64_t>(Magnitude(m[i])));
+    const int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp parallel for reduction(max : max_abs) schedule(static) if (chunks > 1)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const int64_t i0 = chunk * kChunk;
+      max_abs = std::max(max_abs, MaxMagnitude(m.data() + i0, std::min(kChunk, count - i0)));
     }
     return max_abs == 0 ? 0 : fx::RoundLog2(max_abs) + exp;
   }
   // RHE(|x_i| / 2^e) and whether |x_i| < 2^e (value = m * 2^exp, so shift by e - exp).
   // |m| saturates to 2^63 - 1 (only INT64_MIN is affected): an integer quantizer input is
   // taken in the symmetric range +-(2^63 - 1).
-  static int64_t Magnitude(int64_t v) {
-    return static_cast<int64_t>(std::min<uint64_t>(fx::AbsMagnitude(v), INT64_MAX));
-  }
+  static int64_t Magnitude(int64_t v) { return static_cast<int64_t>(SaturatedMagnitude(v)); }
   int64_t RoundAbsToExp(size_t i, int e) const {
     const int shift = e - exp;  // right shift of |m|
     const int64_t a = Magnitude(m[i]);
@@ -100,13 +140,38 @@ int ShiftExponent(std::span<const int64_t> m, int exp) { return IntInput{m, exp}
 int ShiftExponent(std::span<const float> x) { return FloatInput{x}.MaxExponent(); }
 
 int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t> out) {
-  return ShiftQuantizeImpl(IntInput{m, exp}, k, out);
+  const IntInput in{m, exp};
+  const int r = in.MaxExponent();
+  const int out_exp = r - (k - 1);
+  const int shift = out_exp - exp;
+  if (shift < 1 || shift > 63) return ShiftQuantizeImpl(in, k, out);  // the general path
+  const int64_t bound = (int64_t{1} << (k - 1)) - 1;
+  const int64_t count = static_cast<int64_t>(m.size());
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t i0 = chunk * kChunk;
+    ShiftQuantizeChunk(m.data() + i0, std::min(kChunk, count - i0), shift, bound, out.data() + i0);
+  }
+  return out_exp;
 }
 int ShiftQuantize(std::span<const float> x, int k, std::span<int16_t> out) {
   return ShiftQuantizeImpl(FloatInput{x}, k, out);
 }
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out) {
-  return FlagQuantizeImpl(IntInput{m, exp}, out);
+  const IntInput in{m, exp};
+  const int r = in.MaxExponent();
+  const int sc_exp = r - 7, fine_exp = sc_exp - 7;  // as in FlagQuantizeImpl
+  const int t = sc_exp - exp;
+  if (t < 8 || t > 63) return FlagQuantizeImpl(in, out);  // the general path
+  const int64_t count = static_cast<int64_t>(m.size());
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t i0 = chunk * kChunk;
+    FlagQuantizeChunk(m.data() + i0, std::min(kChunk, count - i0), t, out.data() + i0);
+  }
+  return fine_exp;
 }
 int FlagQuantize(std::span<const float> x, std::span<int16_t> out) { return FlagQuantizeImpl(FloatInput{x}, out); }
 
@@ -115,6 +180,25 @@ uint16_t FlagEncode(int16_t value) {
   const int magnitude = std::abs(static_cast<int>(value));
   if (magnitude >= 128) return static_cast<uint16_t>((1u << 8) | (sign << 7) | (magnitude / 128));
   return static_cast<uint16_t>((sign << 7) | magnitude);
+}
+
+namespace {
+
+OCTET_VECTOR_CLONES
+void FlagEncodeChunk(const int16_t* values, int64_t count, uint16_t* words) {
+  for (int64_t i = 0; i < count; ++i) words[i] = FlagEncode(values[i]);
+}
+
+}  // namespace
+
+void FlagEncode(std::span<const int16_t> values, std::span<uint16_t> words) {
+  const int64_t count = static_cast<int64_t>(values.size());
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t i0 = chunk * kChunk;
+    FlagEncodeChunk(values.data() + i0, std::min(kChunk, count - i0), words.data() + i0);
+  }
 }
 
 int16_t FlagDecode(uint16_t word) {

@@ -37,6 +37,8 @@ int FlagQuantize(std::span<const float> x, std::span<int16_t> out);
 //   mag in [1, 127]. A small-region 128/128 is stored as flag 1, mag 1. Zero is +0.
 uint16_t FlagEncode(int16_t value);
 int16_t FlagDecode(uint16_t word);  // any 9-bit word; flag 1 with mag 0 decodes to 0
+// words[i] = FlagEncode(values[i]) for a whole tensor (same size).
+void FlagEncode(std::span<const int16_t> values, std::span<uint16_t> words);
 
 // Stochastic rounding of one element for CQ: floor(m * 2^-shift) + (u < frac ? 1 : 0),
 // where frac is the shifted-out fraction scaled to 32 bits (truncated beyond 32 bits),
