@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace octet {
 namespace {
@@ -17,7 +18,8 @@ constexpr int64_t kColumnTile = 32;  // two 16-lane vectors of int32 outputs
 constexpr int64_t kRowTile = 8;
 
 struct Packed {
-  std::vector<int16_t> a, b;
+  std::vector<int16_t> a_padded, b;
+  const int16_t* a = nullptr;  // A with k padded to 2 pairs: the caller's A when k is even
   int64_t pairs = 0, n_padded = 0;
 };
 
@@ -25,9 +27,14 @@ Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b,
   Packed p;
   p.pairs = (k + 1) / 2;
   p.n_padded = (n + kColumnTile - 1) / kColumnTile * kColumnTile;
-  p.a.assign(m * p.pairs * 2, 0);
+  if (k % 2 == 0) {
+    p.a = a;  // already in the padded layout
+  } else {
+    p.a_padded.assign(m * p.pairs * 2, 0);
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, p.a.data() + i * p.pairs * 2);
+    for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, p.a_padded.data() + i * p.pairs * 2);
+    p.a = p.a_padded.data();
+  }
   p.b.assign(p.pairs * p.n_padded * 2, 0);
   if (layout == BLayout::kKN) {
 #pragma omp parallel for schedule(static)
@@ -105,7 +112,7 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
       const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
       __m512i bv[NV];
       for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
-      const int16_t* ap = p.a.data() + i0 * a_stride + 2 * kp;
+      const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
       for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
         int32_t pair;
         std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
@@ -252,15 +259,14 @@ void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, 
   const std::vector<int16_t> w16(wq, wq + g.weight_count());
   // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
   // the small weight matrix is the packed one.
-  std::vector<int64_t> c_t(pn * g.out_channels);
-  GemmInt16(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK, c_t.data());
+  const auto c_t = std::make_unique_for_overwrite<int64_t[]>(pn * g.out_channels);  // every element written
+  GemmInt16(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK, c_t.get());
   // |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is built): exact.
-  FromPixelMajor(c_t.data(), g.out_channels, g.batch, g.out_height() * g.out_width(), x1);
+  FromPixelMajor(c_t.get(), g.out_channels, g.batch, g.out_height() * g.out_width(), x1);
 }
 
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
   const int64_t kk = g.gemm_k(), ko_n = g.out_channels, rs = g.kernel * g.kernel;
-  const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
   if (g.stride == 1 && 2 * g.pad == g.kernel - 1) {
     // Same-size stride-1 conv: the input gradient is itself a conv of e3 with the
     // weights transposed (C <-> K_out) and rotated by 180 degrees, same padding.
@@ -270,20 +276,21 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     for (int64_t ko = 0; ko < ko_n; ++ko)
       for (int64_t c = 0; c < g.in_channels; ++c)
         for (int64_t q = 0; q < rs; ++q) w_t[(c * ko_n + ko) * rs + (rs - 1 - q)] = wq[(ko * g.in_channels + c) * rs + q];
-    std::vector<int16_t> col(t.gemm_n() * t.gemm_k());
-    Im2Col(t, e3, col.data());
-    std::vector<int64_t> c_t(t.gemm_n() * g.in_channels);
-    GemmInt16(t.gemm_n(), g.in_channels, t.gemm_k(), col.data(), w_t.data(), BLayout::kNK, c_t.data());
-    FromPixelMajor(c_t.data(), g.in_channels, g.batch, g.in_height * g.in_width, e4);
+    const auto col = std::make_unique_for_overwrite<int16_t[]>(t.gemm_n() * t.gemm_k());  // every element written
+    Im2Col(t, e3, col.get());
+    const auto c_t = std::make_unique_for_overwrite<int64_t[]>(t.gemm_n() * g.in_channels);
+    GemmInt16(t.gemm_n(), g.in_channels, t.gemm_k(), col.get(), w_t.data(), BLayout::kNK, c_t.get());
+    FromPixelMajor(c_t.get(), g.in_channels, g.batch, g.in_height * g.in_width, e4);
     return;
   }
   // General case: dcol^T [K][P] = W_q^T e3, then col2im.
+  const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
   const int64_t pn = g.gemm_n(), oh_n = g.out_height(), ow_n = g.out_width();
   std::vector<int16_t> w_t(kk * ko_n);
   for (int64_t ko = 0; ko < ko_n; ++ko)
     for (int64_t k = 0; k < kk; ++k) w_t[k * ko_n + ko] = wq[ko * kk + k];
-  std::vector<int64_t> dcol_t(kk * pn);
-  GemmInt16(kk, pn, ko_n, w_t.data(), e3_cm.data(), BLayout::kKN, dcol_t.data());
+  const auto dcol_t = std::make_unique_for_overwrite<int64_t[]>(kk * pn);  // every element written
+  GemmInt16(kk, pn, ko_n, w_t.data(), e3_cm.data(), BLayout::kKN, dcol_t.get());
   std::fill_n(e4, g.input_count(), 0);
   // Each (n, c) plane of e4 is written by one thread only.
 #pragma omp parallel for collapse(2) schedule(static)
@@ -292,7 +299,7 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
       int64_t* plane = e4 + (n * g.in_channels + c) * g.in_height * g.in_width;
       for (int64_t r = 0; r < g.kernel; ++r) {
         for (int64_t s = 0; s < g.kernel; ++s) {
-          const int64_t* row = dcol_t.data() + ((c * g.kernel + r) * g.kernel + s) * pn + n * oh_n * ow_n;
+          const int64_t* row = dcol_t.get() + ((c * g.kernel + r) * g.kernel + s) * pn + n * oh_n * ow_n;
           for (int64_t oh = 0; oh < oh_n; ++oh) {
             const int64_t ih = oh * g.stride - g.pad + r;
             if (ih < 0 || ih >= g.in_height) continue;
