@@ -1,10 +1,12 @@
 #include "golden/net/quant_layer.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <span>
 
 #include "golden/core/error.h"
+#include "golden/core/vector_clones.h"
 #include "golden/kernels/int_batchnorm.h"
 #include "golden/kernels/int_gemm.h"
 #include "golden/net/quant_ops.h"
@@ -12,9 +14,84 @@
 #include "golden/numerics/quantizers.h"
 
 namespace octet {
+namespace {
+
+// x3 = gamma_q x2 + offset (+ residual) for one row (one image, one channel), exact.
+OCTET_VECTOR_CLONES
+void ScaleShiftRow(const int32_t* x2, const int64_t* residual, int64_t count, int64_t gamma, int64_t offset,
+                   int64_t* x3) {
+  if (residual == nullptr) {
+    for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset;
+  } else {
+    for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset + residual[i];
+  }
+}
+
+// x4 = Q_A(relu(x3)) and the ReLU mask for one row (see QuantLayer::Forward).
+OCTET_VECTOR_CLONES
+void ActivationRow(const int64_t* x3, int64_t count, int a_shift, int64_t a_max, uint8_t* x4, uint8_t* pass) {
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t a = fx::RoundHalfEvenShiftRight(x3[i], a_shift);
+    x4[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
+    pass[i] = x3[i] > 0 && a <= a_max;
+  }
+}
+
+// Element-wise passes over a whole tensor run in rows of kRow elements (the last one
+// shorter or empty), each row one call of a kernel.
+constexpr int64_t kRow = 16384;
+
+// x << shift clamped to int64 (fx::SaturatingShiftLeft) for 0 <= shift <= 62, branch-free:
+// x 2^shift > INT64_MAX iff x > INT64_MAX >> shift = 2^(63 - shift) - 1, and < INT64_MIN iff
+// x < -2^(63 - shift).
+inline int64_t SaturatingShiftLeftRow(int64_t x, int shift) {
+  const int64_t limit = INT64_MAX >> shift;
+  return x > limit ? INT64_MAX : (x < -limit - 1 ? INT64_MIN : static_cast<int64_t>(static_cast<uint64_t>(x) << shift));
+}
+
+// sum = saturate_int64((a << shift_a) + (b << shift_b)), each shift saturating (AddErrors).
+// The int64 sum wraps exactly when both terms have one sign and the sum the other; it then
+// saturates towards that sign.
+OCTET_VECTOR_CLONES
+void AddErrorsRow(const int64_t* a, int shift_a, const int64_t* b, int shift_b, int64_t count, int64_t* sum) {
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t x = SaturatingShiftLeftRow(a[i], shift_a), y = SaturatingShiftLeftRow(b[i], shift_b);
+    const auto wrapped = static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
+    const bool overflow = ((x ^ wrapped) & (y ^ wrapped)) < 0;
+    sum[i] = overflow ? (x < 0 ? INT64_MIN : INT64_MAX) : wrapped;
+  }
+}
+
+OCTET_VECTOR_CLONES
+void WidenRow(const int8_t* v, int64_t count, int64_t* m) {
+  for (int64_t i = 0; i < count; ++i) m[i] = v[i];
+}
+
+OCTET_VECTOR_CLONES
+void MaskRow(const uint8_t* pass, const int8_t* e0, int64_t count, int8_t* e1) {
+  for (int64_t i = 0; i < count; ++i) e1[i] = pass[i] ? e0[i] : 0;
+}
+
+OCTET_VECTOR_CLONES
+void NarrowRow(const int16_t* wide, int64_t count, int8_t* v) {
+  for (int64_t i = 0; i < count; ++i) v[i] = static_cast<int8_t>(wide[i]);  // |v| <= 127
+}
+
+}  // namespace
+
 IntError AddErrors(const IntError& a, const IntError& b) {
   if (a.m.shape != b.m.shape) Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b.m.shape));
   IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b.exp)};
+  const int shift_a = a.exp - sum.exp, shift_b = b.exp - sum.exp;
+  if (shift_a <= 62 && shift_b <= 62) {
+    const int64_t rows = a.m.size() / kRow;
+#pragma omp parallel for schedule(static)
+    for (int64_t row = 0; row <= rows; ++row) {
+      const int64_t i0 = row * kRow;
+      AddErrorsRow(a.m.ptr() + i0, shift_a, b.m.ptr() + i0, shift_b, std::min(kRow, a.m.size() - i0), sum.m.ptr() + i0);
+    }
+    return sum;
+  }
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < a.m.size(); ++i) {
     const fx::int128 total = static_cast<fx::int128>(fx::SaturatingShiftLeft(a.m[i], a.exp - sum.exp)) +
@@ -26,8 +103,12 @@ IntError AddErrors(const IntError& a, const IntError& b) {
 
 IntError ToIntError(const Int8Error& e) {
   IntError out{Tensor<int64_t>(e.v.shape), e.exp};
+  const int64_t rows = e.v.size() / kRow;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < e.v.size(); ++i) out.m[i] = e.v[i];
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kRow;
+    WidenRow(e.v.ptr() + i0, std::min(kRow, e.v.size() - i0), out.m.ptr() + i0);
+  }
   return out;
 }
 
@@ -112,15 +193,9 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   for (int64_t nc = 0; nc < g.batch * g.out_channels; ++nc) {
     const int64_t c = nc % g.out_channels;
     const int64_t offset = int64_t{beta_q_[c]} * (int64_t{1} << beta_shift);
-    for (int64_t i = nc * pix; i < (nc + 1) * pix; ++i) {
-      const int64_t x3 = int64_t{gamma_q_[c]} * x2_[i] + offset + (residual ? (*residual)[i] : 0);
-      x3_[i] = x3;
-      if (config_.relu) {
-        const int64_t a = fx::RoundHalfEvenShiftRight(x3, a_shift);
-        x4_[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
-        relu_pass_[i] = x3 > 0 && a <= a_max;
-      }
-    }
+    const int64_t i0 = nc * pix;
+    ScaleShiftRow(x2_.ptr() + i0, residual ? residual->ptr() + i0 : nullptr, pix, gamma_q_[c], offset, x3_.ptr() + i0);
+    if (config_.relu) ActivationRow(x3_.ptr() + i0, pix, a_shift, a_max, x4_.ptr() + i0, relu_pass_.ptr() + i0);
   }
 }
 
@@ -130,8 +205,12 @@ namespace {
 void ApplyActivationMask(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8Error& e1) {
   e1.v = Tensor<int8_t>(e0.v.shape);
   e1.exp = e0.exp;
+  const int64_t rows = pass.size() / kRow;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < pass.size(); ++i) e1.v[i] = pass[i] ? e0.v[i] : 0;
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kRow;
+    MaskRow(pass.ptr() + i0, e0.v.ptr() + i0, std::min(kRow, pass.size() - i0), e1.v.ptr() + i0);
+  }
 }
 
 // E1 into an int8 tensor (k_E1 <= 8, so |value| <= 127).
@@ -144,8 +223,12 @@ void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Err
     e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(wide));
   }
   e0.v = Tensor<int8_t>(shape);
+  const int64_t rows = wide.size() / kRow;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < wide.size(); ++i) e0.v[i] = static_cast<int8_t>(wide[i]);  // |v| <= 127
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kRow;
+    NarrowRow(wide.ptr() + i0, std::min(kRow, wide.size() - i0), e0.v.ptr() + i0);
+  }
 }
 
 }  // namespace
