@@ -39,4 +39,13 @@ struct Tensor {
   bool operator==(const Tensor&) const = default;
 };
 
+// Gives t the shape `shape`, keeping its storage: no allocation and no zero-fill when the
+// element count is unchanged (the usual case from one training step to the next). Element
+// values are then left over from before: only for outputs the caller overwrites entirely.
+template <typename T>
+void ResizeForOverwrite(Tensor<T>& t, const Shape& shape) {
+  t.shape = shape;
+  t.data.resize(NumElements(shape));
+}
+
 }  // namespace octet

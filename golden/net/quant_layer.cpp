@@ -154,14 +154,14 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   wq_ = QuantizeWeights(s_, w_);  // paper eq. 9
 
   // x1 = W_q x0, exact (frac_W + frac_A bits).
-  x1_ = Tensor<int32_t>(out_shape);
+  ResizeForOverwrite(x1_, out_shape);
   ConvForwardInt(g, x0.ptr(), wq_.ptr(), x1_.ptr(), &x0_lowered_);
 
   // x2 = Q_BN((x1 - mu_q) / sigma_q).
   const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
   mu_q_ = Tensor<int32_t>({g.out_channels});
   sigma_q_ = Tensor<int32_t>({g.out_channels});
-  x2_ = Tensor<int32_t>(out_shape);
+  ResizeForOverwrite(x2_, out_shape);
   IntBatchNormForward(s_, bn, x1_.ptr(), mu_q_.ptr(), sigma_q_.ptr(), x2_.ptr());
 
   // gamma_q = Q(gamma, k_gamma), beta_q = Q(beta, k_beta), saturated to int16.
@@ -173,7 +173,7 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   }
 
   // x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 = frac_gamma + frac_BN bits.
-  x3_ = Tensor<int64_t>(out_shape);
+  ResizeForOverwrite(x3_, out_shape);
   if (residual != nullptr && residual->shape != out_shape)
     Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(residual->shape),
          ShapeString(out_shape));
@@ -186,8 +186,8 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   const int64_t a_max = (int64_t{1} << s_.k_A) - 1;
   const int64_t pix = g.out_height() * g.out_width();
   if (config_.relu) {
-    x4_ = Tensor<uint8_t>(out_shape);
-    relu_pass_ = Tensor<uint8_t>(out_shape);
+    ResizeForOverwrite(x4_, out_shape);
+    ResizeForOverwrite(relu_pass_, out_shape);
   }
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < g.batch * g.out_channels; ++nc) {
@@ -203,7 +203,7 @@ namespace {
 
 // e1 = e0 * dx4/dx3, with the mask recorded by the forward pass.
 void ApplyActivationMask(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8Error& e1) {
-  e1.v = Tensor<int8_t>(e0.v.shape);
+  ResizeForOverwrite(e1.v, e0.v.shape);
   e1.exp = e0.exp;
   const int64_t rows = pass.size() / kRow;
 #pragma omp parallel for schedule(static)
@@ -222,7 +222,7 @@ void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Err
   } else {
     e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(wide));
   }
-  e0.v = Tensor<int8_t>(shape);
+  ResizeForOverwrite(e0.v, shape);
   const int64_t rows = wide.size() / kRow;
 #pragma omp parallel for schedule(static)
   for (int64_t row = 0; row <= rows; ++row) {
@@ -262,8 +262,8 @@ void QuantLayer::Backward(const StepContext& ctx) {
   const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
 
   // BN backward: e2 = e1 * gamma_q, dx1 = full batch-statistics gradient.
-  e2_ = Tensor<int32_t>(x3_.shape);
-  dx1_.m = Tensor<int64_t>(x3_.shape);
+  ResizeForOverwrite(e2_, x3_.shape);
+  ResizeForOverwrite(dx1_.m, x3_.shape);
   g_gamma_.m = Tensor<int64_t>({g.out_channels});
   g_beta_.m = Tensor<int64_t>({g.out_channels});
   dx1_.exp = IntBatchNormBackward(s_, bn, e1_.v.ptr(), e1_.exp, gamma_q_.ptr(), x2_.ptr(), sigma_q_.ptr(), e2_.ptr(),
@@ -271,7 +271,7 @@ void QuantLayer::Backward(const StepContext& ctx) {
   e2_exp_ = e1_.exp - s_.frac_gamma();
 
   // e3 = Q_E2(dx1): the 8-bit flag format or shift quantization.
-  e3_ = Tensor<int16_t>(x3_.shape);
+  ResizeForOverwrite(e3_, x3_.shape);
   if (coverage.enabled) {  // paper Fig. 9: both 8-bit E2 variants on the same dL/dx1
     q::ShiftQuantize(Span(dx1_.m), dx1_.exp, 8, Span(e3_));
     coverage.nonzero_shift8 += std::count_if(e3_.data.begin(), e3_.data.end(), [](int16_t v) { return v != 0; });
@@ -283,18 +283,18 @@ void QuantLayer::Backward(const StepContext& ctx) {
 
   // e4 = W_q^T e3 (exact), g_W = e3 x0^T (exact).
   if (config_.input_error) {
-    e4_.m = Tensor<int64_t>(x0_.shape);
+    ResizeForOverwrite(e4_.m, x0_.shape);
     ConvErrorInt(g, wq_.ptr(), e3_.ptr(), e4_.m.ptr());
     e4_.exp = e3_exp_ - s_.frac_W();
   } else {
     e4_ = IntError{};
   }
-  g_w_.m = Tensor<int64_t>(w_.shape);
+  ResizeForOverwrite(g_w_.m, w_.shape);
   ConvWeightGradInt(g, e3_.ptr(), x0_.ptr(), g_w_.m.ptr(), &x0_lowered_);
   g_w_.exp = e3_exp_ - s_.frac_A();
 
   // Q_GW = CQ (stochastic rounding, counter-based bits); Q_Ggamma, Q_Gbeta = Q(., k_G).
-  g_w_q_ = Tensor<int16_t>(w_.shape);
+  ResizeForOverwrite(g_w_q_, w_.shape);
   const RandomStream stream{ctx.seed, ctx.step, config_.index, static_cast<uint32_t>(RandomTensorId::kWeightGradient)};
   q::ConstantQuantize(Span(g_w_.m), g_w_.exp, ctx.dr, stream, Span(g_w_q_));
   g_gamma_q_ = QuantizeParameterGradient(s_, g_gamma_.m, g_gamma_.exp);

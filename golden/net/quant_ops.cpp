@@ -37,7 +37,7 @@ template <typename Quantize>
 int QuantizeE2Impl(const Scheme& s, Quantize&& quantize, Tensor<int16_t>& e3, Tensor<uint16_t>& words) {
   const int exp = quantize(Span(e3));
   if (s.e2_mode == E2Mode::kFlag) {
-    words = Tensor<uint16_t>(e3.shape);
+    ResizeForOverwrite(words, e3.shape);
     q::FlagEncode(Span(std::as_const(e3)), Span(words));
   } else {
     words = Tensor<uint16_t>();
