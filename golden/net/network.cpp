@@ -1,8 +1,10 @@
 #include "golden/net/network.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "golden/core/error.h"
+#include "golden/core/vector_clones.h"
 #include "golden/numerics/fixed_point.h"
 
 namespace octet {
@@ -34,12 +36,22 @@ Tensor<float> ToFloat(const IntError& e) {
   return out;
 }
 
+OCTET_VECTOR_CLONES
+void QuantizeActivationRow(const float* x, int64_t count, int frac_a, int64_t a_max, uint8_t* out) {
+  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<uint8_t>(fx::Saturate(fx::RoundHalfEvenScale(x[i], frac_a), 0, a_max));
+}
+
 // Q_A of a float activation (already >= 0 after ReLU): RHE to frac_A bits, clipped.
 Tensor<uint8_t> QuantizeActivation(const Tensor<float>& x, const Scheme& s) {
   Tensor<uint8_t> out(x.shape);
   const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+  constexpr int64_t kRow = 16384;
+  const int64_t rows = x.size() / kRow;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < x.size(); ++i) out[i] = static_cast<uint8_t>(fx::Saturate(fx::RoundHalfEvenScale(x[i], s.frac_A()), 0, a_max));
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kRow;
+    QuantizeActivationRow(x.ptr() + i0, std::min(kRow, x.size() - i0), s.frac_A(), a_max, out.ptr() + i0);
+  }
   return out;
 }
 

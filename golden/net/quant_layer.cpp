@@ -72,11 +72,6 @@ void MaskRow(const uint8_t* pass, const int8_t* e0, int64_t count, int8_t* e1) {
   for (int64_t i = 0; i < count; ++i) e1[i] = pass[i] ? e0[i] : 0;
 }
 
-OCTET_VECTOR_CLONES
-void NarrowRow(const int16_t* wide, int64_t count, int8_t* v) {
-  for (int64_t i = 0; i < count; ++i) v[i] = static_cast<int8_t>(wide[i]);  // |v| <= 127
-}
-
 }  // namespace
 
 IntError AddErrors(const IntError& a, const IntError& b) {
@@ -216,18 +211,11 @@ void ApplyActivationMask(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8E
 // E1 into an int8 tensor (k_E1 <= 8, so |value| <= 127).
 template <typename Input>
 void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Error& e0, const Shape& shape) {
-  Tensor<int16_t> wide(shape);
-  if constexpr (std::is_same_v<Input, std::span<const float>>) {
-    e0.exp = q::ShiftQuantize(error_span, s.k_E1, Span(wide));
-  } else {
-    e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(wide));
-  }
   ResizeForOverwrite(e0.v, shape);
-  const int64_t rows = wide.size() / kRow;
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row <= rows; ++row) {
-    const int64_t i0 = row * kRow;
-    NarrowRow(wide.ptr() + i0, std::min(kRow, wide.size() - i0), e0.v.ptr() + i0);
+  if constexpr (std::is_same_v<Input, std::span<const float>>) {
+    e0.exp = q::ShiftQuantize(error_span, s.k_E1, Span(e0.v));
+  } else {
+    e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(e0.v));
   }
 }
 

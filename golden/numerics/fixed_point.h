@@ -223,11 +223,18 @@ inline uint64_t RoundHalfEvenSqrtOfRatio(unsigned __int128 num, unsigned __int12
 // |x| as an unsigned magnitude (defined for INT64_MIN, whose magnitude is 2^63).
 constexpr uint64_t AbsMagnitude(int64_t x) { return x < 0 ? 0 - static_cast<uint64_t>(x) : static_cast<uint64_t>(x); }
 
+// 2^e as a double, the value of std::ldexp(1.0, e), built from its exponent field when
+// 2^e is a normal double (-1022 <= e <= 1023): no library call in a loop.
+inline double Pow2(int e) {
+  if (e < -1022 || e > 1023) return std::ldexp(1.0, e);
+  return std::bit_cast<double>(static_cast<uint64_t>(e + 1023) << 52);
+}
+
 // x * 2^shift rounded half to even to an integer, for a float or double x. Scaling by a
 // power of two is exact (no overflow or underflow for the ranges used), and
 // std::nearbyint in the default rounding mode (FE_TONEAREST) rounds ties to even.
 inline int64_t RoundHalfEvenScale(double x, int shift) {
-  return static_cast<int64_t>(std::nearbyint(x * std::ldexp(1.0, shift)));  // 2^shift is a normal double here
+  return static_cast<int64_t>(std::nearbyint(x * Pow2(shift)));  // 2^shift is a normal double here
 }
 
 }  // namespace octet::fx

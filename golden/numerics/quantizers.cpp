@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "golden/core/error.h"
 #include "golden/core/vector_clones.h"
 #include "golden/numerics/fixed_point.h"
 
@@ -26,12 +27,12 @@ uint64_t MaxMagnitude(const int64_t* m, int64_t count) {
 
 // SQ of a chunk when the right shift of |m| to the output LSB is in [1, 63]:
 // out = sign(m) min(RHE(|m| / 2^shift), bound). Same rule as ShiftQuantizeImpl below.
-OCTET_VECTOR_CLONES
-void ShiftQuantizeChunk(const int64_t* m, int64_t count, int shift, int64_t bound, int16_t* out) {
+template <typename Out>
+OCTET_VECTOR_CLONES void ShiftQuantizeChunk(const int64_t* m, int64_t count, int shift, int64_t bound, Out* out) {
   for (int64_t i = 0; i < count; ++i) {
     const auto a = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(SaturatedMagnitude(m[i]), shift));
     const int64_t magnitude = std::min(a, bound);
-    out[i] = static_cast<int16_t>(m[i] < 0 ? -magnitude : magnitude);
+    out[i] = static_cast<Out>(m[i] < 0 ? -magnitude : magnitude);
   }
 }
 
@@ -95,12 +96,12 @@ struct FloatInput {
     return max_abs == 0 ? 0 : fx::RoundLog2(static_cast<double>(max_abs));
   }
   int64_t RoundAbsToExp(size_t i, int e) const { return fx::RoundHalfEvenScale(std::fabs(double{x[i]}), -e); }
-  bool AbsBelowPow2(size_t i, int e) const { return std::fabs(double{x[i]}) < std::ldexp(1.0, e); }
+  bool AbsBelowPow2(size_t i, int e) const { return std::fabs(double{x[i]}) < fx::Pow2(e); }
   bool Negative(size_t i) const { return x[i] < 0; }
 };
 
-template <typename Input>
-int ShiftQuantizeImpl(const Input& in, int k, std::span<int16_t> out) {
+template <typename Input, typename Out>
+int ShiftQuantizeImpl(const Input& in, int k, std::span<Out> out) {
   const int r = in.MaxExponent();
   const int out_exp = r - (k - 1);             // LSB of Q(x / R, k) scaled back by R
   const int64_t bound = (int64_t{1} << (k - 1)) - 1;  // clip to +-(1 - 2^-(k-1))
@@ -108,7 +109,7 @@ int ShiftQuantizeImpl(const Input& in, int k, std::span<int16_t> out) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i) {
     const int64_t magnitude = std::min(in.RoundAbsToExp(i, out_exp), bound);
-    out[i] = static_cast<int16_t>(in.Negative(i) ? -magnitude : magnitude);
+    out[i] = static_cast<Out>(in.Negative(i) ? -magnitude : magnitude);
   }
   return out_exp;
 }
@@ -134,12 +135,9 @@ int FlagQuantizeImpl(const Input& in, std::span<int16_t> out) {
   return fine_exp;
 }
 
-}  // namespace
 
-int ShiftExponent(std::span<const int64_t> m, int exp) { return IntInput{m, exp}.MaxExponent(); }
-int ShiftExponent(std::span<const float> x) { return FloatInput{x}.MaxExponent(); }
-
-int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t> out) {
+template <typename Out>
+int ShiftQuantizeInt(std::span<const int64_t> m, int exp, int k, std::span<Out> out) {
   const IntInput in{m, exp};
   const int r = in.MaxExponent();
   const int out_exp = r - (k - 1);
@@ -155,9 +153,26 @@ int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t>
   }
   return out_exp;
 }
+
+}  // namespace
+
+int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t> out) {
+  return ShiftQuantizeInt(m, exp, k, out);
+}
 int ShiftQuantize(std::span<const float> x, int k, std::span<int16_t> out) {
   return ShiftQuantizeImpl(FloatInput{x}, k, out);
 }
+int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int8_t> out) {
+  if (k > 8) Fail("ShiftQuantize: k = {} does not fit an int8 output", k);
+  return ShiftQuantizeInt(m, exp, k, out);
+}
+int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out) {
+  if (k > 8) Fail("ShiftQuantize: k = {} does not fit an int8 output", k);
+  return ShiftQuantizeImpl(FloatInput{x}, k, out);
+}
+int ShiftExponent(std::span<const int64_t> m, int exp) { return IntInput{m, exp}.MaxExponent(); }
+int ShiftExponent(std::span<const float> x) { return FloatInput{x}.MaxExponent(); }
+
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out) {
   const IntInput in{m, exp};
   const int r = in.MaxExponent();

@@ -24,6 +24,9 @@ int ShiftExponent(std::span<const float> x);
 // returns exp = r - (k - 1).
 int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t> out);
 int ShiftQuantize(std::span<const float> x, int k, std::span<int16_t> out);
+// The same into int8 for k <= 8 (E1), where every output fits.
+int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int8_t> out);
+int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out);
 
 // 8-bit Flag QE2 (paper eq. 16) with Sc = R / 128. out[i] is the decoded value in units
 // of Sc / 128 = R * 2^-14: small region |x| < Sc gives |out| in [0, 127]; the large region
