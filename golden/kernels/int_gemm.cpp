@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace octet {
 namespace {
@@ -200,6 +201,15 @@ void Im2Col(const ConvGeometry& g, const T* x, int16_t* col) {
   }
 }
 
+// The outputs o in [0, count) with 0 <= o stride - offset < size: [lo, hi).
+std::pair<int64_t, int64_t> InsideRange(int64_t offset, int64_t size, int64_t stride, int64_t count) {
+  int64_t lo = 0;
+  while (lo < count && lo * stride - offset < 0) ++lo;
+  int64_t hi = count;
+  while (hi > lo && (hi - 1) * stride - offset >= size) --hi;
+  return {lo, hi};
+}
+
 // e3 [N][K_out][pix] -> [K_out][N * pix].
 std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
   const int64_t pix = g.out_height() * g.out_width();
@@ -283,29 +293,34 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     FromPixelMajor(c_t.get(), g.in_channels, g.batch, g.in_height * g.in_width, e4);
     return;
   }
-  // General case: dcol^T [K][P] = W_q^T e3, then col2im.
-  const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
-  const int64_t pn = g.gemm_n(), oh_n = g.out_height(), ow_n = g.out_width();
+  // General case, one image at a time (images in parallel): dcol^T [K][pix] = W_q^T e3_n,
+  // with e3_n = e3 of image n, already [K_out][pix]; then col2im into the planes of image n.
+  // The image's dcol stays in this thread's cache, and only this thread writes image n.
+  const int64_t oh_n = g.out_height(), ow_n = g.out_width(), pix = oh_n * ow_n;
+  const int64_t image_size = g.in_channels * g.in_height * g.in_width;
   std::vector<int16_t> w_t(kk * ko_n);
   for (int64_t ko = 0; ko < ko_n; ++ko)
     for (int64_t k = 0; k < kk; ++k) w_t[k * ko_n + ko] = wq[ko * kk + k];
-  const auto dcol_t = std::make_unique_for_overwrite<int64_t[]>(kk * pn);  // every element written
-  GemmInt16(kk, pn, ko_n, w_t.data(), e3_cm.data(), BLayout::kKN, dcol_t.get());
-  std::fill_n(e4, g.input_count(), 0);
-  // Each (n, c) plane of e4 is written by one thread only.
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < g.batch; ++n) {
-    for (int64_t c = 0; c < g.in_channels; ++c) {
-      int64_t* plane = e4 + (n * g.in_channels + c) * g.in_height * g.in_width;
-      for (int64_t r = 0; r < g.kernel; ++r) {
-        for (int64_t s = 0; s < g.kernel; ++s) {
-          const int64_t* row = dcol_t.get() + ((c * g.kernel + r) * g.kernel + s) * pn + n * oh_n * ow_n;
-          for (int64_t oh = 0; oh < oh_n; ++oh) {
-            const int64_t ih = oh * g.stride - g.pad + r;
-            if (ih < 0 || ih >= g.in_height) continue;
-            for (int64_t ow = 0; ow < ow_n; ++ow) {
-              const int64_t iw = ow * g.stride - g.pad + s;
-              if (iw >= 0 && iw < g.in_width) plane[ih * g.in_width + iw] += row[oh * ow_n + ow];
+#pragma omp parallel
+  {
+    const auto dcol_t = std::make_unique_for_overwrite<int64_t[]>(kk * pix);  // every element written
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < g.batch; ++n) {
+      GemmInt16(kk, pix, ko_n, w_t.data(), e3 + n * ko_n * pix, BLayout::kKN, dcol_t.get());  // serial: nested
+      int64_t* image = e4 + n * image_size;
+      std::fill_n(image, image_size, 0);
+      for (int64_t c = 0; c < g.in_channels; ++c) {
+        int64_t* plane = image + c * g.in_height * g.in_width;
+        for (int64_t r = 0; r < g.kernel; ++r) {
+          for (int64_t s = 0; s < g.kernel; ++s) {
+            const int64_t* row = dcol_t.get() + ((c * g.kernel + r) * g.kernel + s) * pix;
+            // Outputs whose input position ih = oh stride - pad + r (iw likewise) is inside.
+            const auto [oh_lo, oh_hi] = InsideRange(g.pad - r, g.in_height, g.stride, oh_n);
+            const auto [ow_lo, ow_hi] = InsideRange(g.pad - s, g.in_width, g.stride, ow_n);
+            for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+              int64_t* dst = plane + (oh * g.stride - g.pad + r) * g.in_width - g.pad + s;
+              const int64_t* src = row + oh * ow_n;
+              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow * g.stride] += src[ow];
             }
           }
         }
