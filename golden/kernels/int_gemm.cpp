@@ -162,6 +162,17 @@ inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t
   const int64_t iw0 = ow * g.stride - g.pad;
   const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(kernel, g.in_width - iw0);
   const bool full = s_lo == 0 && s_hi == kernel;
+  const int64_t ih0 = oh * g.stride - g.pad;
+  if (full && ih0 >= 0 && ih0 + kernel <= g.in_height) {
+    // Interior pixel: every tap inside the image, no bound checks.
+    const T* src = image + ih0 * g.in_width + iw0;
+    for (int64_t c = 0; c < g.in_channels; ++c, src += g.in_height * g.in_width) {
+      for (int64_t r = 0; r < kernel; ++r, row += kernel) {
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<int16_t>(src[r * g.in_width + s]);
+      }
+    }
+    return;
+  }
   for (int64_t c = 0; c < g.in_channels; ++c) {
     const T* plane = image + c * g.in_height * g.in_width;
     for (int64_t r = 0; r < kernel; ++r, row += kernel) {
