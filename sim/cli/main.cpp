@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -10,7 +11,10 @@
 #include "golden/core/error.h"
 #include "sim/cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunOctet(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep reports free of the banner
   CLI::App app{"Octet: a bit-exact simulator of INT8 training hardware (WAGEUBN)", "octet"};
   app.require_subcommand(1);
   app.fallthrough();
@@ -36,3 +40,11 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return RunOctet(argc, argv); }
+
+// libsystemc.so defines main() and calls sc_main(); ours takes precedence, but the
+// library's reference to sc_main must resolve: it runs the same front end.
+int sc_main(int argc, char** argv) { return RunOctet(argc, argv); }
