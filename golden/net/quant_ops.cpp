@@ -1,6 +1,7 @@
 #include "golden/net/quant_ops.h"
 
 #include <cmath>
+#include <vector>
 
 #include "golden/numerics/fixed_point.h"
 #include "golden/numerics/init.h"
@@ -19,6 +20,66 @@ Tensor<int8_t> QuantizeWeights(const Scheme& s, const Tensor<int32_t>& w) {
     wq[i] = static_cast<int8_t>(fx::SaturateSymmetric(RequantizeMaster(s, w[i], s.frac_W()), bound));
   }
   return wq;
+}
+
+void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const Tensor<int32_t>& beta,
+                          Tensor<int16_t>& gamma_q, Tensor<int16_t>& beta_q) {
+  gamma_q = Tensor<int16_t>(gamma.shape);
+  beta_q = Tensor<int16_t>(beta.shape);
+  for (int64_t c = 0; c < gamma.size(); ++c) {
+    gamma_q[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s, gamma[c], s.frac_gamma()), 16));
+    beta_q[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s, beta[c], s.frac_beta()), 16));
+  }
+}
+
+void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
+                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass) {
+  const int beta_shift = s.frac_x3() - s.frac_beta();
+  const int a_shift = s.frac_x3() - s.frac_A();
+  const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+  const bool relu = x4 != nullptr;
+#pragma omp parallel for schedule(static)
+  for (int64_t nc = 0; nc < shape.batch * shape.channels; ++nc) {
+    const int64_t c = nc % shape.channels;
+    const int64_t offset = int64_t{beta_q[c]} * (int64_t{1} << beta_shift);
+    for (int64_t i = nc * shape.pixels; i < (nc + 1) * shape.pixels; ++i) {
+      const int64_t x3_i = int64_t{gamma_q[c]} * x2[i] + offset + (residual ? residual[i] : 0);
+      x3[i] = x3_i;
+      if (relu) {
+        const int64_t a = fx::RoundHalfEvenShiftRight(x3_i, a_shift);
+        x4[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
+        relu_pass[i] = x3_i > 0 && a <= a_max;
+      }
+    }
+  }
+}
+
+void ActivationAsResidual(const Scheme& s, std::span<const uint8_t> x, std::span<int64_t> residual) {
+  const int shift = s.frac_x3() - s.frac_A();  // exact: frac_x3 >= frac_A (checked by QuantLayer)
+  for (size_t i = 0; i < x.size(); ++i) residual[i] = int64_t{x[i]} << shift;
+}
+
+namespace {
+
+template <typename Input, typename... ExpArg>
+int QuantizeE1Impl(const Scheme& s, Input input, std::span<int8_t> out, ExpArg... exp) {
+  std::vector<int16_t> wide(out.size());
+  const int result_exp = q::ShiftQuantize(input, exp..., s.k_E1, std::span<int16_t>(wide));
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < wide.size(); ++i) out[i] = static_cast<int8_t>(wide[i]);  // |v| <= 127
+  return result_exp;
+}
+
+}  // namespace
+
+int QuantizeE1(const Scheme& s, std::span<const int64_t> m, int exp, std::span<int8_t> out) {
+  return QuantizeE1Impl(s, m, out, exp);
+}
+int QuantizeE1(const Scheme& s, std::span<const float> x, std::span<int8_t> out) { return QuantizeE1Impl(s, x, out); }
+
+void ApplyActivationMask(std::span<const uint8_t> pass, std::span<const int8_t> e0, std::span<int8_t> e1) {
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < pass.size(); ++i) e1[i] = pass[i] ? e0[i] : 0;
 }
 
 void InitializeWeights(const Scheme& s, uint64_t seed, uint32_t layer, int64_t fan_in, Tensor<int32_t>& w) {
