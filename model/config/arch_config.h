@@ -1,11 +1,12 @@
 // The architecture of one accelerator instance: array, dataflow, buffers, DRAM, clock and
-// the throughput of every vector unit. One JSON file holds all of it (docs/architecture.md,
-// "Configuration file"; the default is model/configs/default.json, embedded at build
-// time); a SCALE-Sim .cfg is accepted for the keys the two share.
+// the throughput of every vector unit. One JSON file holds all of it (docs/configuration.md
+// lists every key, unit, default and range; the default is model/configs/default.json,
+// embedded at build time); a SCALE-Sim .cfg is accepted for the keys the two share.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/core/gemm_shape.h"
 
@@ -20,6 +21,8 @@ struct UnitThroughput {
   int64_t e2 = 32;       // Flag QE2 encoder / SQ(., 16)
   int64_t cq = 32;       // CQ with stochastic rounding
   int64_t update = 16;   // momentum and weight update (Acc 13-bit, W 24-bit)
+
+  bool operator==(const UnitThroughput&) const = default;
 };
 
 struct ArchConfig {
@@ -44,18 +47,24 @@ struct ArchConfig {
 
   // Throws octet::Error naming `origin` and the key when a value is out of range.
   void Validate(const std::string& origin) const;
+
+  bool operator==(const ArchConfig&) const = default;
 };
 
 // Parses the JSON configuration (unknown keys are errors; missing keys keep defaults).
 ArchConfig ParseArchConfig(const std::string& json_text, const std::string& origin);
 // A SCALE-Sim .cfg (INI): ArrayHeight, ArrayWidth, IfmapSramSzkB, FilterSramSzkB,
 // OfmapSramSzkB, Bandwidth (words = bytes per cycle), Dataflow (ws / os; is is rejected).
-// Other keys of its [general] / [architecture_presets] / [run_presets] sections are
-// ignored with the rest at defaults.
+// Its other keys ([general], [architecture_presets], [run_presets], [layout], [sparsity],
+// [network_presets]) are ignored with the rest at defaults; keys SCALE-Sim does not know
+// either are errors. The configuration is named after the file (origin's stem).
 ArchConfig ParseScaleSimConfig(const std::string& ini_text, const std::string& origin);
 // A file path: .cfg is read as SCALE-Sim, anything else as Octet JSON. "default" (or an
 // empty name) is the built-in default.
 ArchConfig LoadArchConfig(const std::string& name_or_path);
+// Every key, in the layout of the JSON file: ParseArchConfig reads it back unchanged.
 std::string ArchConfigToJson(const ArchConfig& config);
+// The built-in configurations (model/configs/*.json), by name.
+std::vector<std::string> BuiltinArchConfigNames();
 
 }  // namespace octet::model
