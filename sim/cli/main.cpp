@@ -26,6 +26,7 @@ int RunOctet(int argc, char** argv) {
   });
   octet::cli::AddTrainCommand(app);
   octet::cli::AddTraceCommand(app);
+  octet::cli::AddRunCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);
@@ -47,4 +48,4 @@ int main(int argc, char** argv) { return RunOctet(argc, argv); }
 
 // libsystemc.so defines main() and calls sc_main(); ours takes precedence, but the
 // library's reference to sc_main must resolve: it runs the same front end.
-int sc_main(int argc, char** argv) { return RunOctet(argc, argv); }
+extern "C" int sc_main(int argc, char** argv) { return RunOctet(argc, argv); }

@@ -241,9 +241,16 @@ ReplayResult ReplayTrace(const std::string& dir) {
     if (!listed.count(key)) Fail("{}/manifest.json: no entry for {} ({})", dir, t.name, key.substr(0, key.find(':')));
   }
 
+  return CompareWithTrace(dir, m, recomputed, [](const TraceEntry&) { return true; });
+}
+
+ReplayResult CompareWithTrace(const std::string& dir, const TraceManifest& m,
+                              const std::map<std::string, NamedTensor>& recomputed,
+                              const std::function<bool(const TraceEntry&)>& selected) {
   ReplayResult result;
   for (const auto& e : m.entries) {
     if (e.role != TraceRole::kStep && e.role != TraceRole::kStateAfter) continue;
+    if (!selected(e)) continue;
     const auto it = recomputed.find(std::string(TraceRoleName(e.role)) + ":" + e.name);
     if (it == recomputed.end()) {
       result.bit_exact = false;
