@@ -51,6 +51,12 @@ void QuantLayerTensors::ReportState(TensorSink& sink, const std::string& layer, 
   sink.Put(p + "Acc_q_beta", acc_beta, s.frac_Acc());
 }
 
+void QuantLayerTensors::ShapeState(const ConvGeometry& g) {
+  w = Tensor<int32_t>({g.out_channels, g.in_channels, g.kernel, g.kernel});
+  acc_w = Tensor<int32_t>(w.shape);
+  for (Tensor<int32_t>* p : {&gamma, &beta, &acc_gamma, &acc_beta}) *p = Tensor<int32_t>({g.out_channels});
+}
+
 void QuantLayerTensors::LoadState(const std::string& layer, const std::string& tensor, const AnyTensor& value) {
   AssignByName<int32_t>(layer, tensor, value,
                         {{"W", &w}, {"gamma", &gamma}, {"beta", &beta}, {"Acc_q_W", &acc_w},

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "golden/core/conv_geometry.h"
 #include "golden/core/named_tensor.h"
 #include "golden/core/tensor.h"
 #include "golden/numerics/scheme.h"
@@ -49,6 +50,8 @@ struct QuantLayerTensors {
   void Report(TensorSink& sink, const std::string& layer, const Scheme& s, bool relu, bool input_error) const;
   // Parameters and optimizer state ("<layer>/W", "<layer>/Acc_q_W", ...).
   void ReportState(TensorSink& sink, const std::string& layer, const Scheme& s) const;
+  // Allocates the state tensors (zeros) for a layer of geometry g, ready for LoadState.
+  void ShapeState(const ConvGeometry& g);
   // Replaces the state tensor `tensor` ("W", "Acc_q_W", ...) after checking type and shape.
   void LoadState(const std::string& layer, const std::string& tensor, const AnyTensor& value);
 };

@@ -154,7 +154,7 @@ void Controller::Forward(int layer, const Residual* residual, bool writes_x3) {
   Open(layer, Phase::kForward);
   GemmJob job;
   job.shape = {g.gemm_n(), g.gemm_m(), g.gemm_k()};  // ifmap = lowered x0 [P][K], filter = W_q^T [K][K_out]
-  job.ifmap = {l.input_tensor, BufferId::kActivation, g.gemm_n() * g.gemm_k(), bits.activation};
+  job.ifmap = {l.input_tensor, BufferId::kActivation, g.gemm_n() * g.gemm_k(), bits.activation, g.input_count()};
   job.filter = {l.Tensor("W_q"), BufferId::kWeight, g.weight_count(), bits.weight_q};
   job.output = {l.Tensor("x1"), BufferId::kOutput, g.output_count(), bits.x1};
   OperandView ifmap, filter;
@@ -232,7 +232,7 @@ void Controller::ErrorGemm(int layer) {
   job.passes = e3.passes;
   job.ifmap = {l.Tensor("e3"), BufferId::kError, g.gemm_n() * g.gemm_m(), l.bits.e3};
   job.filter = {l.Tensor("W_q"), BufferId::kWeight, g.weight_count(), l.bits.weight_q};
-  job.output = {l.Tensor("e4"), BufferId::kOutput, g.gemm_n() * g.gemm_k(), l.bits.psum};
+  job.output = {l.Tensor("e4"), BufferId::kOutput, g.gemm_n() * g.gemm_k(), l.bits.psum, g.input_count()};
   OperandView ifmap, filter;
   if (l.data()) {
     ifmap = ErrorView(l, e3, MatrixLayout::kRowMajor);
@@ -258,7 +258,7 @@ void Controller::WeightGradGemm(int layer) {
   job.shape = {g.gemm_m(), g.gemm_k(), g.gemm_n()};  // ifmap = e3^T [K_out][P], filter = col [P][K]
   job.passes = e3.passes;
   job.ifmap = {l.Tensor("e3"), BufferId::kError, g.gemm_n() * g.gemm_m(), l.bits.e3};
-  job.filter = {l.input_tensor, BufferId::kActivation, g.gemm_n() * g.gemm_k(), l.bits.activation};
+  job.filter = {l.input_tensor, BufferId::kActivation, g.gemm_n() * g.gemm_k(), l.bits.activation, g.input_count()};
   job.output = {l.Tensor("g_W"), BufferId::kOutput, g.weight_count(), l.bits.psum};
   OperandView ifmap, filter;
   if (l.data()) {

@@ -19,15 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Collects named tensors in order.
-class CollectSink : public TensorSink {
- public:
-  void Put(const std::string& name, const AnyTensor& tensor, int frac_bits) override {
-    items.push_back({name, tensor, frac_bits});
-  }
-  std::vector<NamedTensor> items;
-};
-
 json GeometryJson(const ConvGeometry& g) {
   return {{"batch", g.batch},   {"in_channels", g.in_channels}, {"in_height", g.in_height},
           {"in_width", g.in_width}, {"out_channels", g.out_channels}, {"kernel", g.kernel},

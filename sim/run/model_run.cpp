@@ -10,14 +10,6 @@ namespace octet {
 
 namespace {
 
-struct CollectingSink : TensorSink {
-  std::map<std::string, NamedTensor>* out;
-  std::string role;
-  void Put(const std::string& name, const AnyTensor& tensor, int frac_bits) override {
-    (*out)[role + ":" + name] = NamedTensor{name, tensor, frac_bits};
-  }
-};
-
 std::string LayerOf(const std::string& tensor_name) { return tensor_name.substr(0, tensor_name.find('/')); }
 
 template <typename T>
@@ -26,6 +18,15 @@ Tensor<T> TypedTraceTensor(const std::string& dir, const TraceEntry& e) {
   auto* typed = std::get_if<Tensor<T>>(&any);
   if (typed == nullptr) Fail("{}/{}: {} has the wrong dtype {}", dir, e.file, e.name, e.dtype);
   return std::move(*typed);
+}
+
+void CopyState(const QuantLayerTensors& from, QuantLayerTensors& to) {
+  to.w = from.w;
+  to.gamma = from.gamma;
+  to.beta = from.beta;
+  to.acc_w = from.acc_w;
+  to.acc_gamma = from.acc_gamma;
+  to.acc_beta = from.acc_beta;
 }
 
 }  // namespace
@@ -41,7 +42,8 @@ model::StepProgram ProgramForTopology(const Topology& topology, const Scheme& sc
   return model::BuildProgram(topology.name, specs, scheme, ctx);
 }
 
-ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& config) {
+ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& config,
+                              std::vector<QuantLayerTensors>* carried_state) {
   const TraceManifest m = LoadTraceManifest(dir);
   if (!m.scheme.quantized) Fail("{}: scheme {} is not quantized; the accelerator runs integer layers", dir, m.scheme.name);
   if (!m.scheme.fp32_first || !m.scheme.fp32_last)
@@ -63,13 +65,7 @@ ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& c
   for (size_t i = 0; i < program.layers.size(); ++i) layer_index[program.layers[i].name] = static_cast<int>(i);
   model::StepData data;
   data.layers.resize(program.layers.size());
-  for (size_t i = 0; i < program.layers.size(); ++i) {
-    const ConvGeometry& g = program.layers[i].geometry;
-    QuantLayerTensors& t = data.layers[i];
-    t.w = Tensor<int32_t>({g.out_channels, g.in_channels, g.kernel, g.kernel});
-    t.acc_w = Tensor<int32_t>(t.w.shape);
-    for (Tensor<int32_t>* p : {&t.gamma, &t.beta, &t.acc_gamma, &t.acc_beta}) *p = Tensor<int32_t>({g.out_channels});
-  }
+  for (size_t i = 0; i < program.layers.size(); ++i) data.layers[i].ShapeState(program.layers[i].geometry);
   const model::LayerJob& first = program.layers[program.stages.front().conv1];
   const model::Stage& last_stage = program.stages.back();
   const model::LayerJob& last = program.layers[last_stage.residual() ? last_stage.conv2 : last_stage.conv1];
@@ -95,6 +91,11 @@ ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& c
   for (const model::LayerJob& l : program.layers)
     for (const char* state : {"W", "gamma", "beta", "Acc_q_W", "Acc_q_gamma", "Acc_q_beta"})
       if (!loaded_state.count(l.name + "/" + state)) Fail("{}/manifest.json: no state_before entry for {}/{}", dir, l.name, state);
+  if (carried_state != nullptr && !carried_state->empty()) {
+    if (carried_state->size() != data.layers.size())
+      Fail("{}: the carried state has {} layers, the trace {}", dir, carried_state->size(), data.layers.size());
+    for (size_t i = 0; i < data.layers.size(); ++i) CopyState((*carried_state)[i], data.layers[i]);
+  }
   if (!have_input) Fail("{}/manifest.json: no entry {}/x0 (the input of the first accelerated layer)", dir, first.name);
   if (!have_error) Fail("{}/manifest.json: no entry fc/dx (the classifier's error)", dir);
   if (data.input.size() != first.inputs()) Fail("{}: {}/x0 has {} elements, the layer needs {}", dir, first.name, data.input.size(), first.inputs());
@@ -105,15 +106,18 @@ ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& c
   run.network = m.spec.name;
   run.result = model::SimulateStep(config, program, &data);
 
-  std::map<std::string, NamedTensor> recomputed;
-  CollectingSink step_sink, after_sink;
-  step_sink.out = after_sink.out = &recomputed;
-  step_sink.role = "step";
-  after_sink.role = "state_after";
+  CollectSink step_sink, after_sink;
   for (size_t i = 0; i < program.layers.size(); ++i) {
     const model::LayerJob& l = program.layers[i];
     data.layers[i].Report(step_sink, l.name, m.scheme, l.relu, l.input_error);
     data.layers[i].ReportState(after_sink, l.name, m.scheme);
+  }
+  std::map<std::string, NamedTensor> recomputed;
+  for (NamedTensor& t : step_sink.items) recomputed["step:" + t.name] = std::move(t);
+  for (NamedTensor& t : after_sink.items) recomputed["state_after:" + t.name] = std::move(t);
+  if (carried_state != nullptr) {
+    carried_state->resize(data.layers.size());
+    for (size_t i = 0; i < data.layers.size(); ++i) CopyState(data.layers[i], (*carried_state)[i]);
   }
   run.check = CompareWithTrace(dir, m, recomputed,
                                [&](const TraceEntry& e) { return layer_index.count(LayerOf(e.name)) > 0; });

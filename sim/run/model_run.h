@@ -21,7 +21,12 @@ struct ModelTraceRun {
 // accelerator, the host's boundary tensors (the float stem's output, the classifier's
 // error) come from the trace; every step and state-after tensor of the quantized layers is
 // compared with the trace.
-ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& config);
+//
+// carried_state, if given and not empty, replaces the trace's state before the step with
+// the layer states a previous run left (W, gamma, beta, Acc_q_*), so consecutive steps
+// run on the model's own momentum state; it receives the state after the step.
+ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& config,
+                              std::vector<QuantLayerTensors>* carried_state = nullptr);
 
 // The StepProgram of a topology under `scheme` (shape-only).
 model::StepProgram ProgramForTopology(const Topology& topology, const Scheme& scheme);
