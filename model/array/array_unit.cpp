@@ -9,6 +9,21 @@ namespace octet::model {
 
 namespace {
 int64_t Bytes(int64_t bits) { return (bits + 7) / 8; }
+
+// DRAM -> buffer bits of an operand tile: a lowered operand (stored_elements set) whose
+// stored tensor fits the buffer half is fetched whole with the first fold and lowered on
+// chip; otherwise every fold fetches its tile.
+int64_t Fill(const Stream& s, int64_t tile_bits, int64_t half_bits, bool first_fold) {
+  if (s.stored_elements == 0 || s.stored_bits() > half_bits) return tile_bits;
+  return first_fold ? s.stored_bits() : 0;
+}
+
+// Buffer -> DRAM bits of a result tile: a result stored differently (col2im) is written
+// whole after the last fold.
+int64_t Store(const Stream& s, int64_t tile_bits, bool last_fold) {
+  if (s.stored_elements == 0) return tile_bits;
+  return last_fold ? s.stored_bits() : 0;
+}
 }  // namespace
 
 // The DRAM and buffer traffic of one fold, in bits.
@@ -43,18 +58,20 @@ ArrayUnit::FoldTraffic ArrayUnit::FoldLoads(const GemmJob& j, int64_t row, int64
   const int64_t out_half = buffers[static_cast<int>(BufferId::kOutput)]->HalfCapacityBits();
   const bool ifmap_resident = residency_.IsResident(j.ifmap);
   const bool filter_resident = residency_.IsResident(j.filter);
-  const bool ifmap_fits = j.ifmap.total_bits() <= ifmap_half;
+  const bool ifmap_fits = j.ifmap.stored_bits() <= ifmap_half;
   const bool first_pass = pass == 0, last_pass = pass == j.passes - 1;
   const int64_t row_folds = (map.spatial_rows + array_.rows - 1) / array_.rows;
+  const bool first_fold = row == 0 && col == 0 && first_pass;
+  const bool last_fold = row == row_folds - 1 && col == (map.spatial_cols + array_.cols - 1) / array_.cols - 1 && last_pass;
   FoldTraffic f;
   if (dataflow_ == Dataflow::kWeightStationary) {
     // Filter tile sr x sc (K x N), preloaded every fold; loaded from DRAM once.
     f.filter_read = sr * sc * j.filter.bits;
-    if (first_pass && !filter_resident) f.filter_fill = f.filter_read;
+    if (first_pass && !filter_resident) f.filter_fill = Fill(j.filter, f.filter_read, filter_half, first_fold);
     // Ifmap slice t x sr (M x K-slice), one digit per pass; from DRAM unless the whole
     // ifmap stays on chip after the first column fold.
     f.ifmap_read = t * sr * ifmap_bits;
-    if (!ifmap_resident && !(ifmap_fits && col > 0)) f.ifmap_fill = f.ifmap_read;
+    if (!ifmap_resident && !(ifmap_fits && col > 0)) f.ifmap_fill = Fill(j.ifmap, f.ifmap_read, ifmap_half, first_fold);
     // Partial sums t x sc at accumulator width; spilled when they do not fit.
     const int64_t psum = t * sc * kAccumulatorBits;
     const bool first = row == 0 && first_pass, last = row == row_folds - 1 && last_pass;
@@ -63,19 +80,20 @@ ArrayUnit::FoldTraffic ArrayUnit::FoldLoads(const GemmJob& j, int64_t row, int64
     const bool spill = t * array_.cols * kAccumulatorBits > out_half;
     if (spill && !first) f.dram_load += psum;
     if (spill && !last) f.dram_store += psum;
-    if (last) f.dram_store += t * sc * j.output.bits;
+    if (last) f.dram_store += Store(j.output, t * sc * j.output.bits, last_fold);
   } else {
     // Ifmap tile sr x t (M-slice x K), reused across column folds when the whole ifmap fits.
     f.ifmap_read = sr * t * ifmap_bits;
-    if (!ifmap_resident && !(ifmap_fits && col > 0)) f.ifmap_fill = f.ifmap_read;
+    if (!ifmap_resident && !(ifmap_fits && col > 0)) f.ifmap_fill = Fill(j.ifmap, f.ifmap_read, ifmap_half, first_fold);
     // Filter tile t x sc (K x N-slice), reused across row folds when it fits its half.
     f.filter_read = t * sc * j.filter.bits;
     const bool tile_fits = t * array_.cols * j.filter.bits <= filter_half;
-    if (!filter_resident && (!tile_fits || (row == 0 && first_pass))) f.filter_fill = f.filter_read;
+    if (!filter_resident && (!tile_fits || (row == 0 && first_pass)))
+      f.filter_fill = Fill(j.filter, f.filter_read, filter_half, first_fold);
     // Outputs stay in the PEs across digit passes and drain once.
     if (last_pass) {
       f.psum_write = sr * sc * kAccumulatorBits;
-      f.dram_store += sr * sc * j.output.bits;
+      f.dram_store += Store(j.output, sr * sc * j.output.bits, last_fold);
     }
   }
   f.dram_load += f.ifmap_fill + f.filter_fill;

@@ -24,7 +24,12 @@ struct Stream {
   BufferId buffer = BufferId::kOutput;
   int64_t elements = 0;
   int bits = 8;
+  // Elements as stored in DRAM when they differ from the array's view (0: the same): a
+  // conv's x0 is read lowered (im2col) by the activation buffer's address generator but
+  // stored once; the error GEMM's rows are added into e4 (col2im) before the write-back.
+  int64_t stored_elements = 0;
   int64_t total_bits() const { return elements * bits; }
+  int64_t stored_bits() const { return (stored_elements > 0 ? stored_elements : elements) * bits; }
 };
 
 struct Pass {
@@ -40,7 +45,7 @@ class Residency {
  public:
   bool IsResident(const Stream& s) const { return resident_[static_cast<int>(s.buffer)] == s.tensor; }
   void Place(const Stream& s, int64_t half_capacity_bits) {
-    resident_[static_cast<int>(s.buffer)] = s.total_bits() <= half_capacity_bits ? s.tensor : std::string();
+    resident_[static_cast<int>(s.buffer)] = s.stored_bits() <= half_capacity_bits ? s.tensor : std::string();
   }
   void Clear() {
     for (auto& r : resident_) r.clear();
