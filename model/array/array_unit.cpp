@@ -38,9 +38,10 @@ struct ArrayUnit::FoldTraffic {
 ArrayUnit::ArrayUnit(sc_core::sc_module_name name, StepStats& stats, Residency& residency)
     : sc_module(name), stats_(stats), residency_(residency) {}
 
-void ArrayUnit::Configure(ArrayShape array, Dataflow dataflow) {
+void ArrayUnit::Configure(ArrayShape array, Dataflow dataflow, const std::string& backend) {
   array_ = array;
   dataflow_ = dataflow;
+  backend_ = MakeGemmBackend(backend, array, dataflow);
 }
 
 // Fold order: column folds outermost, then row folds, then digit passes (docs/architecture.md,
@@ -101,14 +102,18 @@ ArrayUnit::FoldTraffic ArrayUnit::FoldLoads(const GemmJob& j, int64_t row, int64
 }
 
 GemmRun ArrayUnit::Run(const GemmJob& j) {
-  GemmEngine engine(array_, dataflow_);
-  GemmRun run = j.ifmap_view ? engine.Run(*j.ifmap_view, *j.filter_view) : engine.Count(j.shape, j.passes);
+  GemmRun run = j.ifmap_view ? backend_->Run(*j.ifmap_view, *j.filter_view)
+                             : GemmEngine(array_, dataflow_).Count(j.shape, j.passes);
   if (run.passes != j.passes) Fail("array: the job declares {} passes, the operands need {}", j.passes, run.passes);
 
   const ArrayMapping map = MapGemm(dataflow_, j.shape);
   const int64_t row_folds = (map.spatial_rows + array_.rows - 1) / array_.rows;
   const int64_t col_folds = (map.spatial_cols + array_.cols - 1) / array_.cols;
   const int64_t fold_cycles = FoldCycles(dataflow_, array_, map.temporal);
+  const int64_t fold_count = row_folds * col_folds * j.passes;
+  if (run.cycles != fold_count * fold_cycles)
+    Fail("array: the backend ran {} folds in {} cycles, the closed form needs {}", fold_count, run.cycles,
+         fold_count * fold_cycles);
   const int64_t start = NowCycles();
   Counters& c = stats_.current();
   BufferIf& ifmap_buffer = *buffers[static_cast<int>(j.ifmap.buffer)].operator->();

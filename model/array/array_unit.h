@@ -6,10 +6,12 @@
 // (docs/architecture.md, "Tiling and DRAM").
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <systemc>
 
+#include "model/array/gemm_backend.h"
 #include "model/array/gemm_engine.h"
 #include "model/memory/buffer.h"
 #include "model/memory/dram.h"
@@ -37,8 +39,9 @@ class ArrayUnit : public sc_core::sc_module, public ArrayIf {
 
   ArrayUnit(sc_core::sc_module_name name, StepStats& stats, Residency& residency);
 
-  // Snapshot of the array shape and dataflow, taken at the start of each job.
-  void Configure(ArrayShape array, Dataflow dataflow);
+  // Snapshot of the array shape, dataflow and value backend (gemm_backend.h), taken at
+  // the start of each job.
+  void Configure(ArrayShape array, Dataflow dataflow, const std::string& backend = "engine");
   // Runs the GEMM; returns the engine's result (values in data mode) with the cycles the
   // unit took, stalls included.
   GemmRun Run(const GemmJob& job) override;
@@ -51,6 +54,7 @@ class ArrayUnit : public sc_core::sc_module, public ArrayIf {
   Residency& residency_;
   ArrayShape array_;
   Dataflow dataflow_ = Dataflow::kWeightStationary;
+  std::unique_ptr<GemmBackend> backend_;
 };
 
 }  // namespace octet::model
