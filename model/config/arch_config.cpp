@@ -13,6 +13,7 @@
 
 #include "golden/core/embedded.h"
 #include "golden/core/error.h"
+#include "golden/core/strings.h"
 #include "golden/core/text_file.h"
 
 namespace octet::model {
@@ -169,19 +170,6 @@ double ReadJsonReal(const json& value, const std::string& origin, const RealKey&
 }
 
 // --- SCALE-Sim .cfg ---------------------------------------------------------------------
-
-std::string_view Trim(std::string_view s) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // Every key of SCALE-Sim v2/v3 configurations, by section, in lower case (Python's
 // configparser, which SCALE-Sim uses, folds key case). Octet maps a few of them (see

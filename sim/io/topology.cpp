@@ -10,6 +10,7 @@
 
 #include "golden/core/embedded.h"
 #include "golden/core/error.h"
+#include "golden/core/strings.h"
 #include "golden/core/text_file.h"
 #include "golden/kernels/float_layers.h"
 
@@ -53,13 +54,6 @@ void CheckBatch(int64_t batch) {
 }
 
 // --- SCALE-Sim CSV ----------------------------------------------------------------------
-
-std::string_view Trim(std::string_view s) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Lower case with runs of whitespace folded to one space: headers are compared in this form.
 std::string NormalizeHeaderCell(std::string_view cell) {

@@ -12,7 +12,7 @@
 #include "golden/net/net_spec.h"
 #include "golden/net/network.h"
 #include "golden/numerics/scheme.h"
-#include "scratch_dir_test.h"
+#include "tests/common/scratch_dir_test.h"
 
 namespace octet {
 namespace {

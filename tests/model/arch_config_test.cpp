@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/core/text_file.h"
-#include "tests/io/scratch_dir_test.h"
+#include "tests/common/scratch_dir_test.h"
 
 namespace octet::model {
 namespace {

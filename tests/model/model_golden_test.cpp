@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <map>
 #include <string>
-#include <unistd.h>
 
 #include "golden/net/network.h"
 #include "golden/net/quant_layer.h"
@@ -17,6 +16,7 @@
 #include "sim/io/trace.h"
 #include "sim/run/model_run.h"
 #include "sim/train/trainer.h"
+#include "tests/common/scratch_dir_test.h"
 
 namespace octet {
 namespace {
@@ -127,17 +127,8 @@ INSTANTIATE_TEST_SUITE_P(
                     LayerCase{"wageubn8-noflag", {2, 4, 7, 7, 4, 3, 1, 1}, model::Dataflow::kWeightStationary}));
 
 // Golden traces of consecutive training steps of a network, in a scratch directory.
-class NetworkTrace : public testing::Test {
+class NetworkTrace : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::path(testing::TempDir()) / "octet_model_test" /
-           (std::string(info->test_suite_name()) + "." + info->name() + "." + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // Records `steps` consecutive steps of `spec` under `scheme`; returns their directories.
   std::vector<std::string> Record(const NetSpec& spec, const std::string& scheme_name, int64_t batch, int steps) {
     const Scheme scheme = LoadScheme(scheme_name);
@@ -150,13 +141,11 @@ class NetworkTrace : public testing::Test {
       for (int64_t b = 0; b < batch; ++b) labels[b] = static_cast<uint16_t>((b * 7 + step) % spec.classes);
       StepContext ctx = ContextForEpoch(scheme, kSeed, 0, 1);
       ctx.step = static_cast<uint64_t>(step);
-      dirs.push_back((dir_ / ("step" + std::to_string(step))).string());
+      dirs.push_back(Path("step" + std::to_string(step)));
       RecordTrace(dirs.back(), net, kSeed, ctx, images.ptr(), labels.ptr());
     }
     return dirs;
   }
-
-  std::filesystem::path dir_;
 };
 
 NetSpec OneBlock(int64_t out, int64_t stride) {
