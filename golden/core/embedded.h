@@ -13,6 +13,7 @@ struct EmbeddedFile {
 
 const std::vector<EmbeddedFile>& Embedded_schemes();
 const std::vector<EmbeddedFile>& Embedded_nets();
+const std::vector<EmbeddedFile>& Embedded_configs();  // model/configs, in octet_model
 
 }  // namespace octet
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "golden/core/tensor.h"
 
@@ -28,6 +29,15 @@ class TensorSink {
  public:
   virtual ~TensorSink() = default;
   virtual void Put(const std::string& name, const AnyTensor& tensor, int frac_bits) = 0;
+};
+
+// Collects named tensors in the order they are put.
+class CollectSink : public TensorSink {
+ public:
+  void Put(const std::string& name, const AnyTensor& tensor, int frac_bits) override {
+    items.push_back({name, tensor, frac_bits});
+  }
+  std::vector<NamedTensor> items;
 };
 
 }  // namespace octet

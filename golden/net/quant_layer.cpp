@@ -16,27 +16,6 @@
 namespace octet {
 namespace {
 
-// x3 = gamma_q x2 + offset (+ residual) for one row (one image, one channel), exact.
-OCTET_VECTOR_CLONES
-void ScaleShiftRow(const int32_t* x2, const int64_t* residual, int64_t count, int64_t gamma, int64_t offset,
-                   int64_t* x3) {
-  if (residual == nullptr) {
-    for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset;
-  } else {
-    for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset + residual[i];
-  }
-}
-
-// x4 = Q_A(relu(x3)) and the ReLU mask for one row (see QuantLayer::Forward).
-OCTET_VECTOR_CLONES
-void ActivationRow(const int64_t* x3, int64_t count, int a_shift, int64_t a_max, uint8_t* x4, uint8_t* pass) {
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t a = fx::RoundHalfEvenShiftRight(x3[i], a_shift);
-    x4[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
-    pass[i] = x3[i] > 0 && a <= a_max;
-  }
-}
-
 // Element-wise passes over a whole tensor run in rows of kRow elements (the last one
 // shorter or empty), each row one call of a kernel.
 constexpr int64_t kRow = 16384;
@@ -67,10 +46,6 @@ void WidenRow(const int8_t* v, int64_t count, int64_t* m) {
   for (int64_t i = 0; i < count; ++i) m[i] = v[i];
 }
 
-OCTET_VECTOR_CLONES
-void MaskRow(const uint8_t* pass, const int8_t* e0, int64_t count, int8_t* e1) {
-  for (int64_t i = 0; i < count; ++i) e1[i] = pass[i] ? e0[i] : 0;
-}
 
 }  // namespace
 
@@ -109,8 +84,7 @@ IntError ToIntError(const Int8Error& e) {
 
 Tensor<int64_t> QuantLayer::AsResidual(const Tensor<uint8_t>& x) const {
   Tensor<int64_t> r(x.shape);
-  const int shift = s_.frac_x3() - s_.frac_A();
-  for (int64_t i = 0; i < x.size(); ++i) r[i] = int64_t{x[i]} << shift;
+  ActivationAsResidual(s_, Span(x), Span(r));
   return r;
 }
 
@@ -160,63 +134,39 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   IntBatchNormForward(s_, bn, x1_.ptr(), mu_q_.ptr(), sigma_q_.ptr(), x2_.ptr());
 
   // gamma_q = Q(gamma, k_gamma), beta_q = Q(beta, k_beta), saturated to int16.
-  gamma_q_ = Tensor<int16_t>({g.out_channels});
-  beta_q_ = Tensor<int16_t>({g.out_channels});
-  for (int64_t c = 0; c < g.out_channels; ++c) {
-    gamma_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s_, gamma_[c], s_.frac_gamma()), 16));
-    beta_q_[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s_, beta_[c], s_.frac_beta()), 16));
-  }
+  QuantizeBnParameters(s_, gamma_, beta_, gamma_q_, beta_q_);
 
-  // x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 = frac_gamma + frac_BN bits.
+  // x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 = frac_gamma + frac_BN bits;
+  // with ReLU, x4 = Q_A(relu(x3)) and the ReLU mask in the same pass.
   ResizeForOverwrite(x3_, out_shape);
   if (residual != nullptr && residual->shape != out_shape)
     Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(residual->shape),
          ShapeString(out_shape));
-  // In the same pass, for layers with ReLU:
-  // x4 = Q_A(relu(x3)): RHE to frac_A bits, clipped to [0, 2^k_A - 1] (unsigned container),
-  // and the ReLU mask of the backward pass, dx4/dx3 = 1 where 0 < x3 and the activation is
-  // not saturated (the derivative of Q_A(relu(.)) with its clip), else 0.
-  const int beta_shift = s_.frac_x3() - s_.frac_beta();
-  const int a_shift = s_.frac_x3() - s_.frac_A();
-  const int64_t a_max = (int64_t{1} << s_.k_A) - 1;
-  const int64_t pix = g.out_height() * g.out_width();
   if (config_.relu) {
     ResizeForOverwrite(x4_, out_shape);
     ResizeForOverwrite(relu_pass_, out_shape);
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t nc = 0; nc < g.batch * g.out_channels; ++nc) {
-    const int64_t c = nc % g.out_channels;
-    const int64_t offset = int64_t{beta_q_[c]} * (int64_t{1} << beta_shift);
-    const int64_t i0 = nc * pix;
-    ScaleShiftRow(x2_.ptr() + i0, residual ? residual->ptr() + i0 : nullptr, pix, gamma_q_[c], offset, x3_.ptr() + i0);
-    if (config_.relu) ActivationRow(x3_.ptr() + i0, pix, a_shift, a_max, x4_.ptr() + i0, relu_pass_.ptr() + i0);
-  }
+  ScaleOffsetActivate(s_, bn, x2_.ptr(), gamma_q_.ptr(), beta_q_.ptr(), residual ? residual->ptr() : nullptr, x3_.ptr(),
+                      config_.relu ? x4_.ptr() : nullptr, config_.relu ? relu_pass_.ptr() : nullptr);
 }
 
 namespace {
 
-// e1 = e0 * dx4/dx3, with the mask recorded by the forward pass.
-void ApplyActivationMask(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8Error& e1) {
-  ResizeForOverwrite(e1.v, e0.v.shape);
-  e1.exp = e0.exp;
-  const int64_t rows = pass.size() / kRow;
-#pragma omp parallel for schedule(static)
-  for (int64_t row = 0; row <= rows; ++row) {
-    const int64_t i0 = row * kRow;
-    MaskRow(pass.ptr() + i0, e0.v.ptr() + i0, std::min(kRow, pass.size() - i0), e1.v.ptr() + i0);
+// E1 into an int8 error of the given shape.
+template <typename Input>
+void QuantizeE1Into(const Scheme& s, const Input& error_span, int error_exp, Int8Error& e0, const Shape& shape) {
+  ResizeForOverwrite(e0.v, shape);
+  if constexpr (std::is_same_v<Input, std::span<const float>>) {
+    e0.exp = QuantizeE1(s, error_span, Span(e0.v));
+  } else {
+    e0.exp = QuantizeE1(s, error_span, error_exp, Span(e0.v));
   }
 }
 
-// E1 into an int8 tensor (k_E1 <= 8, so |value| <= 127).
-template <typename Input>
-void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Error& e0, const Shape& shape) {
-  ResizeForOverwrite(e0.v, shape);
-  if constexpr (std::is_same_v<Input, std::span<const float>>) {
-    e0.exp = q::ShiftQuantize(error_span, s.k_E1, Span(e0.v));
-  } else {
-    e0.exp = q::ShiftQuantize(error_span, error_exp, s.k_E1, Span(e0.v));
-  }
+void MaskInto(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8Error& e1) {
+  ResizeForOverwrite(e1.v, e0.v.shape);
+  e1.exp = e0.exp;
+  ApplyActivationMask(Span(pass), Span(e0.v), Span(e1.v));
 }
 
 }  // namespace
@@ -224,8 +174,8 @@ void QuantizeE1(const Scheme& s, const Input& error_span, int error_exp, Int8Err
 const Int8Error& QuantLayer::BackwardFromOutput(const IntError& error, const StepContext& ctx) {
   if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
   if (error.m.shape != x3_.shape) Fail("layer {}: error shape {} differs from output", config_.name, ShapeString(error.m.shape));
-  QuantizeE1(s_, Span(error.m), error.exp, e0_, x3_.shape);
-  ApplyActivationMask(relu_pass_, e0_, e1_);
+  QuantizeE1Into(s_, Span(error.m), error.exp, e0_, x3_.shape);
+  MaskInto(relu_pass_, e0_, e1_);
   Backward(ctx);
   return e1_;
 }
@@ -233,8 +183,8 @@ const Int8Error& QuantLayer::BackwardFromOutput(const IntError& error, const Ste
 const Int8Error& QuantLayer::BackwardFromOutput(const Tensor<float>& error, const StepContext& ctx) {
   if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
   if (error.size() != x3_.size()) Fail("layer {}: error size {} differs from output", config_.name, error.size());
-  QuantizeE1(s_, Span(error), 0, e0_, x3_.shape);
-  ApplyActivationMask(relu_pass_, e0_, e1_);
+  QuantizeE1Into(s_, Span(error), 0, e0_, x3_.shape);
+  MaskInto(relu_pass_, e0_, e1_);
   Backward(ctx);
   return e1_;
 }

@@ -1,8 +1,11 @@
 #include "golden/net/quant_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
+#include "golden/core/vector_clones.h"
 #include "golden/numerics/fixed_point.h"
 #include "golden/numerics/init.h"
 #include "golden/numerics/quantizers.h"
@@ -20,6 +23,88 @@ Tensor<int8_t> QuantizeWeights(const Scheme& s, const Tensor<int32_t>& w) {
     wq[i] = static_cast<int8_t>(fx::SaturateSymmetric(RequantizeMaster(s, w[i], s.frac_W()), bound));
   }
   return wq;
+}
+
+void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const Tensor<int32_t>& beta,
+                          Tensor<int16_t>& gamma_q, Tensor<int16_t>& beta_q) {
+  gamma_q = Tensor<int16_t>(gamma.shape);
+  beta_q = Tensor<int16_t>(beta.shape);
+  for (int64_t c = 0; c < gamma.size(); ++c) {
+    gamma_q[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s, gamma[c], s.frac_gamma()), 16));
+    beta_q[c] = static_cast<int16_t>(fx::SaturateSigned(RequantizeMaster(s, beta[c], s.frac_beta()), 16));
+  }
+}
+
+namespace {
+
+// x3 = gamma_q x2 + offset (+ residual) for one row (one image, one channel), exact.
+OCTET_VECTOR_CLONES
+void ScaleShiftRow(const int32_t* x2, const int64_t* residual, int64_t count, int64_t gamma, int64_t offset,
+                   int64_t* x3) {
+  if (residual == nullptr) {
+    for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset;
+  } else {
+    for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset + residual[i];
+  }
+}
+
+// x4 = Q_A(relu(x3)) and the ReLU mask for one row (see ScaleOffsetActivate).
+OCTET_VECTOR_CLONES
+void ActivationRow(const int64_t* x3, int64_t count, int a_shift, int64_t a_max, uint8_t* x4, uint8_t* pass) {
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t a = fx::RoundHalfEvenShiftRight(x3[i], a_shift);
+    x4[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
+    pass[i] = x3[i] > 0 && a <= a_max;
+  }
+}
+
+OCTET_VECTOR_CLONES
+void MaskRow(const uint8_t* pass, const int8_t* e0, int64_t count, int8_t* e1) {
+  for (int64_t i = 0; i < count; ++i) e1[i] = pass[i] ? e0[i] : 0;
+}
+
+// Element-wise passes over a whole tensor run in rows of kRow elements (the last one
+// shorter or empty), each row one call of a kernel.
+constexpr int64_t kRow = 16384;
+
+}  // namespace
+
+void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
+                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass) {
+  const int beta_shift = s.frac_x3() - s.frac_beta();
+  const int a_shift = s.frac_x3() - s.frac_A();
+  const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+#pragma omp parallel for schedule(static)
+  for (int64_t nc = 0; nc < shape.batch * shape.channels; ++nc) {
+    const int64_t c = nc % shape.channels;
+    const int64_t offset = int64_t{beta_q[c]} * (int64_t{1} << beta_shift);
+    const int64_t i0 = nc * shape.pixels;
+    ScaleShiftRow(x2 + i0, residual ? residual + i0 : nullptr, shape.pixels, gamma_q[c], offset, x3 + i0);
+    if (x4 != nullptr) ActivationRow(x3 + i0, shape.pixels, a_shift, a_max, x4 + i0, relu_pass + i0);
+  }
+}
+
+void ActivationAsResidual(const Scheme& s, std::span<const uint8_t> x, std::span<int64_t> residual) {
+  const int shift = s.frac_x3() - s.frac_A();  // exact: frac_x3 >= frac_A (checked by QuantLayer)
+  for (size_t i = 0; i < x.size(); ++i) residual[i] = int64_t{x[i]} << shift;
+}
+
+// k_E1 <= 8, so SQ(., k_E1) fits the int8 container directly.
+int QuantizeE1(const Scheme& s, std::span<const int64_t> m, int exp, std::span<int8_t> out) {
+  return q::ShiftQuantize(m, exp, s.k_E1, out);
+}
+int QuantizeE1(const Scheme& s, std::span<const float> x, std::span<int8_t> out) {
+  return q::ShiftQuantize(x, s.k_E1, out);
+}
+
+void ApplyActivationMask(std::span<const uint8_t> pass, std::span<const int8_t> e0, std::span<int8_t> e1) {
+  const auto size = static_cast<int64_t>(pass.size());
+  const int64_t rows = size / kRow;
+#pragma omp parallel for schedule(static)
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kRow;
+    MaskRow(pass.data() + i0, e0.data() + i0, std::min(kRow, size - i0), e1.data() + i0);
+  }
 }
 
 void InitializeWeights(const Scheme& s, uint64_t seed, uint32_t layer, int64_t fan_in, Tensor<int32_t>& w) {

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "golden/core/tensor.h"
+#include "golden/kernels/int_batchnorm.h"
 #include "golden/numerics/scheme.h"
 
 namespace octet {
@@ -46,6 +47,30 @@ Tensor<int32_t> QuantizeParameterGradient(const Scheme& s, const Tensor<int64_t>
 template <typename G>
 void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
                     Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out);
+
+// gamma_q = Q(gamma, k_gamma), beta_q = Q(beta, k_beta) of the master copies, saturated
+// to int16.
+void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const Tensor<int32_t>& beta,
+                          Tensor<int16_t>& gamma_q, Tensor<int16_t>& beta_q);
+
+// x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 bits, and for layers with
+// ReLU in the same pass: x4 = Q_A(relu(x3)) (RHE to frac_A bits, clipped to
+// [0, 2^k_A - 1], unsigned container) and the ReLU mask of the backward pass,
+// dx4/dx3 = 1 where 0 < x3 and the activation is not saturated, else 0.
+// residual, x4 and relu_pass may be null (no residual; no ReLU).
+void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
+                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass);
+
+// The block input x (activation at frac_A bits) as a residual at frac_x3 bits (exact).
+void ActivationAsResidual(const Scheme& s, std::span<const uint8_t> x, std::span<int64_t> residual);
+
+// E1 = SQ(error, k_E1) into an int8 container (k_E1 <= 8, so |value| <= 127). Returns the
+// exponent of the result. Integer (m, exp) or float input.
+int QuantizeE1(const Scheme& s, std::span<const int64_t> m, int exp, std::span<int8_t> out);
+int QuantizeE1(const Scheme& s, std::span<const float> x, std::span<int8_t> out);
+
+// e1 = e0 * dx4/dx3, with the mask recorded by the forward pass.
+void ApplyActivationMask(std::span<const uint8_t> pass, std::span<const int8_t> e0, std::span<int8_t> e1);
 
 inline constexpr int64_t kInt32Max = 2147483647;
 // The saturation bound of master weights: +-(1 - 2^-(k_WU-1)).

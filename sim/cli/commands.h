@@ -9,5 +9,6 @@ namespace octet::cli {
 void AddTrainCommand(CLI::App& app);
 void AddTraceCommand(CLI::App& app);
 void AddListCommands(CLI::App& app);
+void AddRunCommand(CLI::App& app);
 
 }  // namespace octet::cli

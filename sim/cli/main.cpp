@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -11,7 +12,10 @@
 #include "golden/core/error.h"
 #include "sim/cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunOctet(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep reports free of the banner
   // A training step allocates and frees tensors of a few MB each. By default glibc serves
   // them with mmap/munmap (or trims the heap top), so every step page-faults its working
   // set back in. Keep freed memory in the heap instead: allocations up to 32 MiB come from
@@ -29,6 +33,7 @@ int main(int argc, char** argv) {
   });
   octet::cli::AddTrainCommand(app);
   octet::cli::AddTraceCommand(app);
+  octet::cli::AddRunCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);
@@ -43,3 +48,11 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return RunOctet(argc, argv); }
+
+// libsystemc.so defines main() and calls sc_main(); ours takes precedence, but the
+// library's reference to sc_main must resolve: it runs the same front end.
+extern "C" int sc_main(int argc, char** argv) { return RunOctet(argc, argv); }

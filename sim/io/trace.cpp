@@ -19,15 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Collects named tensors in order.
-class CollectSink : public TensorSink {
- public:
-  void Put(const std::string& name, const AnyTensor& tensor, int frac_bits) override {
-    items.push_back({name, tensor, frac_bits});
-  }
-  std::vector<NamedTensor> items;
-};
-
 json GeometryJson(const ConvGeometry& g) {
   return {{"batch", g.batch},   {"in_channels", g.in_channels}, {"in_height", g.in_height},
           {"in_width", g.in_width}, {"out_channels", g.out_channels}, {"kernel", g.kernel},
@@ -241,9 +232,16 @@ ReplayResult ReplayTrace(const std::string& dir) {
     if (!listed.count(key)) Fail("{}/manifest.json: no entry for {} ({})", dir, t.name, key.substr(0, key.find(':')));
   }
 
+  return CompareWithTrace(dir, m, recomputed, [](const TraceEntry&) { return true; });
+}
+
+ReplayResult CompareWithTrace(const std::string& dir, const TraceManifest& m,
+                              const std::map<std::string, NamedTensor>& recomputed,
+                              const std::function<bool(const TraceEntry&)>& selected) {
   ReplayResult result;
   for (const auto& e : m.entries) {
     if (e.role != TraceRole::kStep && e.role != TraceRole::kStateAfter) continue;
+    if (!selected(e)) continue;
     const auto it = recomputed.find(std::string(TraceRoleName(e.role)) + ":" + e.name);
     if (it == recomputed.end()) {
       result.bit_exact = false;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,5 +59,13 @@ struct ReplayResult {
 
 // Recomputes the step and compares every step and state-after tensor, in manifest order.
 ReplayResult ReplayTrace(const std::string& dir);
+
+// Compares recomputed tensors, keyed "<role>:<name>" (role "step" or "state_after"), with
+// the step and state-after entries of the trace for which `selected` holds, in manifest
+// order; stops at the first difference. A selected entry without a recomputed tensor is a
+// mismatch.
+ReplayResult CompareWithTrace(const std::string& dir, const TraceManifest& manifest,
+                              const std::map<std::string, NamedTensor>& recomputed,
+                              const std::function<bool(const TraceEntry&)>& selected);
 
 }  // namespace octet

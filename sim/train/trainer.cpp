@@ -25,14 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kShuffleStream = 200;
 
-class CollectSink : public TensorSink {
- public:
-  void Put(const std::string& name, const AnyTensor& tensor, int frac_bits) override {
-    items.push_back({name, tensor, frac_bits});
-  }
-  std::vector<NamedTensor> items;
-};
-
 // A one-line progress display on stderr: redrawn in place on a terminal, a line per
 // tenth of the epoch otherwise (logs, CI).
 class Progress {

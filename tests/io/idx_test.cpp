@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "golden/core/error.h"
-#include "tests/io/scratch_dir_test.h"
+#include "tests/common/scratch_dir_test.h"
 
 namespace octet::idx {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "golden/core/error.h"
-#include "tests/io/scratch_dir_test.h"
+#include "tests/common/scratch_dir_test.h"
 
 namespace octet::npy {
 namespace {

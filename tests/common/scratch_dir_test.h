@@ -1,4 +1,4 @@
-// Support for the file-format tests: a fixture with a fresh scratch directory per test and
+// Support for tests that write files: a fixture with a fresh scratch directory per test and
 // process (ctest runs tests of one binary in parallel processes, so the name includes the
 // pid), and the check of a one-line error.
 #pragma once
@@ -17,7 +17,7 @@ class ScratchDirTest : public testing::Test {
  protected:
   void SetUp() override {
     const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::path(testing::TempDir()) / "octet_io_test" /
+    dir_ = std::filesystem::path(testing::TempDir()) / "octet_test" /
            (std::string(info->test_suite_name()) + "." + info->name() + "." + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);

@@ -1,0 +1,26 @@
+// The accelerator: every unit of the SystemC model instantiated once and bound by explicit
+// ports (block diagram: docs/architecture.md). SystemC elaborates a design once per
+// process, so there is one Accelerator per process, created on first use; each run
+// snapshots its configuration into the units and simulates one training step.
+#pragma once
+
+#include "model/config/arch_config.h"
+#include "model/control/controller.h"
+#include "model/control/step_program.h"
+#include "model/stats/step_stats.h"
+
+namespace octet::model {
+
+struct StepResult {
+  ArchConfig config;
+  std::vector<LayerStats> layers;  // per layer and phase, in the order the controller first ran them
+  Counters total;
+  int64_t cycles = 0;  // the whole step, first unit start to last DRAM write
+};
+
+// Simulates one training step of `program` on the architecture `config`. data == nullptr
+// runs shape-only (the same counts, no values); otherwise data's layer states and boundary
+// tensors are read and every tensor of the step is written into it.
+StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data);
+
+}  // namespace octet::model

@@ -1,0 +1,28 @@
+// The results of a simulated training step, per layer and phase: a terminal table, JSON
+// and CSV (docs/architecture.md, "Reports"). Formatting returns text so tests can read it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/accelerator.h"
+
+namespace octet {
+
+struct RunInfo {
+  std::string source;   // the trace directory or topology
+  std::string mode;     // "data" or "shape-only"
+  std::string network;
+  std::string scheme;
+};
+
+// Utilisation of the array over `c.cycles`: MACs / (cycles * R * C); 0 without cycles.
+double Utilisation(const model::Counters& c, const model::ArchConfig& config);
+
+std::vector<std::string> FormatStepTable(const model::StepResult& result, const RunInfo& info);
+nlohmann::json StepReportJson(const model::StepResult& result, const RunInfo& info);
+std::string StepReportCsv(const model::StepResult& result);
+
+}  // namespace octet
