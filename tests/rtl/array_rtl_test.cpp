@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -737,15 +738,18 @@ TEST(ArrayRtl, SpeedOfTheDefaultArray) {
       for (int64_t j = 0; j < s.n; ++j) request.filter.push_back(b.Encoded(k, j, 0));
     const int64_t before = driver.cycles_simulated();
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     const FoldResult result = driver.RunFold(request);
+    const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t cycles = driver.cycles_simulated() - before;
-    EXPECT_EQ(cycles, result.cycles);
+    EXPECT_LE(cycles - result.cycles, 1);  // plus the idle edge that loads a new dataflow
     EXPECT_EQ(result.values, NaiveGemm(s, a.values, b.values));
-    const double rate = static_cast<double>(cycles) / seconds;
-    std::printf("32x32 %s: %lld cycles in %.3f s: %.0f cycles/s (%.3g MAC/s)\n", DataflowName(df),
-                static_cast<long long>(cycles), seconds, rate, rate * 1024);
-    RecordProperty(std::string("cycles_per_second_") + DataflowName(df), std::to_string(static_cast<int64_t>(rate)));
+    // Wall clock, and this thread's CPU time (what an unloaded core gives).
+    const double rate = static_cast<double>(cycles) / seconds, cpu_rate = static_cast<double>(cycles) / cpu_seconds;
+    std::printf("32x32 %s: %lld cycles in %.3f s (%.3f s CPU): %.0f cycles/s wall, %.0f cycles/s CPU (%.3g MAC/s)\n",
+                DataflowName(df), static_cast<long long>(cycles), seconds, cpu_seconds, rate, cpu_rate, cpu_rate * 1024);
+    RecordProperty(std::string("cycles_per_cpu_second_") + DataflowName(df), std::to_string(static_cast<int64_t>(cpu_rate)));
   }
 }
 
