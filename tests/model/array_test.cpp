@@ -5,8 +5,6 @@
 // the closed form; and 48-bit overflow detection.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -621,30 +619,6 @@ TEST(GemmEngine, AccumulatorOverflowIsAnError) {
     FAIL() << "no overflow reported";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("overflow"), std::string::npos) << e.what();
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Throughput on ResNet-18 shapes (56 x 56 x 64 layer, batch 1: forward and weight
-// gradient of a 3 x 3 conv). Run with --gtest_also_run_disabled_tests.
-
-TEST(GemmEngine, DISABLED_ThroughputOnResNet18Shapes) {
-  std::mt19937_64 rng(51);
-  const GemmCase* cases[] = {&kGemmCases[0], &kGemmCases[1], &kGemmCases[4], &kGemmCases[5]};
-  for (Dataflow df : kDataflows) {
-    const GemmEngine engine({32, 32}, df);
-    for (const GemmCase* c : cases) {
-      const bool forward_or_error = c->filter == OperandKind::kWeight;
-      const GemmShape s = forward_or_error ? GemmShape{3136, 64, 576} : GemmShape{64, 576, 3136};
-      const TestMatrix a = RandomMatrix(c->ifmap, s.m, s.k, c->ifmap_layout, Fill::kRandom, rng);
-      const TestMatrix b = RandomMatrix(c->filter, s.k, s.n, c->filter_layout, Fill::kRandom, rng);
-      const auto start = std::chrono::steady_clock::now();
-      const GemmRun run = engine.Run(a.view(), b.view());
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("%s %-11s M=%lld N=%lld K=%lld: %.3f s, %.3g MAC/s (%.3g PE-pass MAC/s)\n", DataflowName(df), c->name,
-                  static_cast<long long>(s.m), static_cast<long long>(s.n), static_cast<long long>(s.k), seconds,
-                  run.macs / seconds, run.macs * run.passes / seconds);
-    }
   }
 }
 
