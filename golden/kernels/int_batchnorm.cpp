@@ -13,9 +13,8 @@ using u128 = unsigned __int128;
 
 void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x1, int32_t* mu_q, int32_t* sigma_q,
                          int32_t* x2) {
-  const int f_x1 = s.frac_x1(), f_mu = s.frac_mu(), f_sigma = s.frac_sigma(), f_bn = s.frac_BN();
+  const int f_x1 = s.frac_x1(), f_mu = s.frac_mu(), f_sigma = s.frac_sigma();
   const int64_t n = shape.count();
-  const int x2_bits = s.k_BN + 8;  // x2 container: k_BN - 1 fractional bits, 8 integer bits, sign
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < shape.channels; ++c) {
     // 1. Statistics pass: S1 = sum x1 (int64), S2 = sum x1^2 (unsigned 128-bit).
@@ -48,23 +47,31 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     const auto sigma = static_cast<int32_t>(fx::RoundHalfEvenSqrtOfRatio(sq_num, sq_den) + 1);  // + eps (1 LSB)
     mu_q[c] = mu;
     sigma_q[c] = sigma;
-    // 4. x2 = RHE((x1 - mu_q) * 2^(f_bn + f_sigma - F) / sigma_q), F = max(f_x1, f_mu) the
-    //    common fractional bits of x1 - mu_q.
-    const int f_common = std::max(f_x1, f_mu);
-    const int out_shift = f_bn + f_sigma - f_common;
-    const fx::RoundHalfEvenDivider divide(out_shift >= 0 ? static_cast<int128>(sigma)
-                                                         : static_cast<int128>(sigma) << -out_shift);
+    // 4. x2 = Q((x1 - mu_q) / sigma_q, k_BN), element by element.
+    const BnNormaliser normalise(s, mu, sigma);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
-      for (int64_t i = 0; i < shape.pixels; ++i) {
-        // |x1| < 2^28 at f_x1 bits, so |num| < 2^(29 - f_x1 + f_bn + f_sigma) <= 2^59: int64 is exact.
-        const int64_t centered = (int64_t{x1[base + i]} << (f_common - f_x1)) - (int64_t{mu} << (f_common - f_mu));
-        const int64_t num = out_shift >= 0 ? centered << out_shift : centered;
-        const int64_t q = fx::SaturateToInt64(divide(num));
-        x2[base + i] = static_cast<int32_t>(fx::SaturateSigned(q, x2_bits));
-      }
+      for (int64_t i = 0; i < shape.pixels; ++i) x2[base + i] = normalise(x1[base + i]);
     }
   }
+}
+
+// x2 = RHE((x1 - mu_q) * 2^(f_bn + f_sigma - F) / sigma_q), F = max(f_x1, f_mu) the common
+// fractional bits of x1 - mu_q.
+BnNormaliser::BnNormaliser(const Scheme& s, int32_t mu_q, int32_t sigma_q)
+    : mu_(mu_q),
+      x1_shift_(std::max(s.frac_x1(), s.frac_mu()) - s.frac_x1()),
+      mu_shift_(std::max(s.frac_x1(), s.frac_mu()) - s.frac_mu()),
+      out_shift_(s.frac_BN() + s.frac_sigma() - std::max(s.frac_x1(), s.frac_mu())),
+      x2_bits_(s.k_BN + 8),  // x2 container: k_BN - 1 fractional bits, 8 integer bits, sign
+      divide_(out_shift_ >= 0 ? static_cast<int128>(sigma_q) : static_cast<int128>(sigma_q) << -out_shift_) {}
+
+int32_t BnNormaliser::operator()(int32_t x1) const {
+  // |x1| < 2^28 at f_x1 bits, so |num| < 2^(29 - f_x1 + f_bn + f_sigma) <= 2^59: int64 is exact.
+  const int64_t centered = (int64_t{x1} << x1_shift_) - (mu_ << mu_shift_);
+  const int64_t num = out_shift_ >= 0 ? centered << out_shift_ : centered;
+  const int64_t q = fx::SaturateToInt64(divide_(num));
+  return static_cast<int32_t>(fx::SaturateSigned(q, x2_bits_));
 }
 
 int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1, int e1_exp, const int16_t* gamma_q,

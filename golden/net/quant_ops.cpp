@@ -32,23 +32,29 @@ void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const T
   }
 }
 
-void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
-                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass) {
+ActivatedElement ScaleOffsetActivateElement(const Scheme& s, int32_t x2, int16_t gamma_q, int16_t beta_q,
+                                            int64_t residual) {
   const int beta_shift = s.frac_x3() - s.frac_beta();
   const int a_shift = s.frac_x3() - s.frac_A();
   const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+  const int64_t x3 = int64_t{gamma_q} * x2 + int64_t{beta_q} * (int64_t{1} << beta_shift) + residual;
+  const int64_t a = fx::RoundHalfEvenShiftRight(x3, a_shift);
+  return {x3, static_cast<uint8_t>(fx::Saturate(a, 0, a_max)), static_cast<uint8_t>(x3 > 0 && a <= a_max)};
+}
+
+void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
+                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass) {
   const bool relu = x4 != nullptr;
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < shape.batch * shape.channels; ++nc) {
     const int64_t c = nc % shape.channels;
-    const int64_t offset = int64_t{beta_q[c]} * (int64_t{1} << beta_shift);
     for (int64_t i = nc * shape.pixels; i < (nc + 1) * shape.pixels; ++i) {
-      const int64_t x3_i = int64_t{gamma_q[c]} * x2[i] + offset + (residual ? residual[i] : 0);
-      x3[i] = x3_i;
+      const int64_t r = residual ? residual[i] : 0;
+      const ActivatedElement e = ScaleOffsetActivateElement(s, x2[i], gamma_q[c], beta_q[c], r);
+      x3[i] = e.x3;
       if (relu) {
-        const int64_t a = fx::RoundHalfEvenShiftRight(x3_i, a_shift);
-        x4[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
-        relu_pass[i] = x3_i > 0 && a <= a_max;
+        x4[i] = e.x4;
+        relu_pass[i] = e.relu_pass;
       }
     }
   }
@@ -134,6 +140,15 @@ Tensor<int32_t> QuantizeParameterGradient(const Scheme& s, const Tensor<int64_t>
   return out;
 }
 
+MomentumStep MomentumUpdateElement(const Scheme& s, int64_t mom, int64_t lr, int64_t grad, int64_t bound,
+                                   int32_t& param, int32_t& acc_q) {
+  const int64_t acc = fx::SaturateSymmetric(mom * acc_q + grad, kInt32Max);
+  const int64_t delta = lr * acc;
+  param = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param} - delta, bound));
+  acc_q = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
+  return {static_cast<int32_t>(acc), delta};
+}
+
 template <typename G>
 void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
                     Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out) {
@@ -141,12 +156,9 @@ void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t 
   acc_out = Tensor<int32_t>(grad.shape);
   delta_out = Tensor<int64_t>(grad.shape);
   for (int64_t i = 0; i < grad.size(); ++i) {
-    const int64_t acc = fx::SaturateSymmetric(mom * acc_q[i] + grad[i], kInt32Max);
-    const int64_t delta = lr * acc;
-    param[i] = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param[i]} - delta, bound));
-    acc_q[i] = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
-    acc_out[i] = static_cast<int32_t>(acc);
-    delta_out[i] = delta;
+    const MomentumStep step = MomentumUpdateElement(s, mom, lr, grad[i], bound, param[i], acc_q[i]);
+    acc_out[i] = step.acc;
+    delta_out[i] = step.delta;
   }
 }
 
