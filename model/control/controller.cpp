@@ -203,29 +203,12 @@ void Controller::Forward(int layer, const Residual* residual, bool writes_x3) {
   act->ScaleOffsetActivate(l, residual, writes_x3);
 }
 
-void Controller::BackwardFromE1(int layer) {
-  const LayerJob& l = jobs_[layer];
-  Open(layer, Phase::kBn);
-  bn->Backward(l);
-  Open(layer, Phase::kQuantize);
-  e2->Quantize(l);
-  if (l.input_error) ErrorGemm(layer);
-  WeightGradGemm(layer);
-  Open(layer, Phase::kQuantize);
-  cq->Quantize(l, program_->context);
-  update->QuantizeBnGradients(l);
-}
-
 namespace {
+
+using ErrorOperand = Controller::ErrorOperand;
 
 // The error operand e3 as the array reads it: pixel-major [P][K_out] rows of flag words
 // or SQ values.
-struct ErrorOperand {
-  std::vector<uint16_t> words;
-  std::vector<int16_t> values;
-  int passes = 1;
-};
-
 ErrorOperand PixelMajorError(const LayerJob& l) {
   ErrorOperand e;
   const Scheme& s = *l.scheme;
@@ -248,11 +231,25 @@ OperandView ErrorView(const LayerJob& l, const ErrorOperand& e, MatrixLayout lay
 
 }  // namespace
 
-void Controller::ErrorGemm(int layer) {
+void Controller::BackwardFromE1(int layer) {
+  const LayerJob& l = jobs_[layer];
+  Open(layer, Phase::kBn);
+  bn->Backward(l);
+  Open(layer, Phase::kQuantize);
+  e2->Quantize(l);
+  const ErrorOperand e3 = PixelMajorError(l);  // stored once, read by both GEMMs
+  if (l.input_error) ErrorGemm(layer, e3);
+  WeightGradGemm(layer, e3);
+  Open(layer, Phase::kQuantize);
+  cq->Quantize(l, program_->context);
+  update->QuantizeBnGradients(l);
+}
+
+
+void Controller::ErrorGemm(int layer, const ErrorOperand& e3) {
   const LayerJob& l = jobs_[layer];
   const ConvGeometry& g = l.geometry;
   Open(layer, Phase::kError);
-  const ErrorOperand e3 = PixelMajorError(l);
   GemmJob job;
   job.shape = {g.gemm_n(), g.gemm_k(), g.gemm_m()};  // ifmap = e3 [P][K_out], filter = W_q [K_out][K]
   job.passes = e3.passes;
@@ -275,11 +272,10 @@ void Controller::ErrorGemm(int layer) {
   }
 }
 
-void Controller::WeightGradGemm(int layer) {
+void Controller::WeightGradGemm(int layer, const ErrorOperand& e3) {
   const LayerJob& l = jobs_[layer];
   const ConvGeometry& g = l.geometry;
   Open(layer, Phase::kWeightGrad);
-  const ErrorOperand e3 = PixelMajorError(l);
   GemmJob job;
   job.shape = {g.gemm_m(), g.gemm_k(), g.gemm_n()};  // ifmap = e3^T [K_out][P], filter = col [P][K]
   job.passes = e3.passes;

@@ -65,6 +65,13 @@ class Controller : public sc_core::sc_module {
   // The octet::Error message that ended the last step early, if any (cleared by the call).
   std::string TakeError() { return std::exchange(error_, std::string()); }
 
+  // e3 as the array reads it (pixel-major flag words or SQ values), built once per layer.
+  struct ErrorOperand {
+    std::vector<uint16_t> words;
+    std::vector<int16_t> values;
+    int passes = 1;
+  };
+
  private:
   void Thread();
   void RunStep();
@@ -72,8 +79,8 @@ class Controller : public sc_core::sc_module {
   // The backward of a layer once its e1 is known: BN backward, E2, error and weight
   // gradient GEMMs, CQ, Q of the BN gradients.
   void BackwardFromE1(int layer);
-  void ErrorGemm(int layer);
-  void WeightGradGemm(int layer);
+  void ErrorGemm(int layer, const ErrorOperand& e3);
+  void WeightGradGemm(int layer, const ErrorOperand& e3);
   void Open(int layer, Phase phase);
   void Report(int layer, ProgressEvent::Stage stage);
   QuantLayerTensors* tensors(int layer);
