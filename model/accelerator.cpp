@@ -93,12 +93,13 @@ Accelerator& Instance() {
 
 }  // namespace
 
-StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data) {
+StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data,
+                        const ProgressCallback& progress) {
   config.Validate(config.name);
   Accelerator& acc = Instance();
   acc.Configure(config);
   const int64_t start = NowCycles();
-  acc.controller.Start(program, data);
+  acc.controller.Start(program, data, progress);
   sc_core::sc_start();  // returns when the controller waits for its next step
   if (std::string error = acc.controller.TakeError(); !error.empty()) Fail("{}", error);
   if (acc.controller.busy()) Fail("model: the simulation stopped before the step finished");

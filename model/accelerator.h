@@ -20,7 +20,9 @@ struct StepResult {
 
 // Simulates one training step of `program` on the architecture `config`. data == nullptr
 // runs shape-only (the same counts, no values); otherwise data's layer states and boundary
-// tensors are read and every tensor of the step is written into it.
-StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data);
+// tensors are read and every tensor of the step is written into it. `progress`, if set, is
+// called as the controller starts each layer's forward, backward and update.
+StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data,
+                        const ProgressCallback& progress = {});
 
 }  // namespace octet::model

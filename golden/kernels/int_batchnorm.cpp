@@ -160,8 +160,10 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     const auto sigma = static_cast<int32_t>(fx::RoundHalfEvenSqrtOfRatio(sq_num, sq_den) + 1);  // + eps (1 LSB)
     mu_q[c] = mu;
     sigma_q[c] = sigma;
-    // 4. x2 = RHE((x1 - mu_q) * 2^(f_bn + f_sigma - F) / sigma_q), F = max(f_x1, f_mu) the
-    //    common fractional bits of x1 - mu_q.
+    // 4. x2 = Q((x1 - mu_q) / sigma_q, k_BN) = RHE((x1 - mu_q) * 2^(f_bn + f_sigma - F) / sigma_q),
+    //    F = max(f_x1, f_mu) the common fractional bits of x1 - mu_q: BnNormaliser element
+    //    by element, or NormalizeRow when the channel's range allows it.
+    const BnNormaliser normalise(s, mu, sigma);
     const int f_common = std::max(f_x1, f_mu);
     const int out_shift = f_bn + f_sigma - f_common;
     const int num_shift = std::max(out_shift, 0);
@@ -174,23 +176,34 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     const int128 max_num = static_cast<int128>(std::max(fx::AbsMagnitude(lo_centered), fx::AbsMagnitude(hi_centered)))
                            << num_shift;
     const bool fast = den < (int128{1} << 52) && max_num < (int128{1} << 53) && max_num < (den << 49);
-    const fx::RoundHalfEvenDivider divide(den);
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       if (fast) {
         NormalizeRow(x1 + base, shape.pixels, f_common - f_x1, mu_aligned, num_shift, static_cast<int64_t>(den),
                      x2_bits, x2 + base);
-        continue;
-      }
-      for (int64_t i = 0; i < shape.pixels; ++i) {
-        // |x1| < 2^28 at f_x1 bits, so |num| < 2^(29 - f_x1 + f_bn + f_sigma) <= 2^59: int64 is exact.
-        const int64_t centered = (int64_t{x1[base + i]} << (f_common - f_x1)) - mu_aligned;
-        const int64_t num = centered << num_shift;
-        const int64_t q = fx::SaturateToInt64(divide(num));
-        x2[base + i] = static_cast<int32_t>(fx::SaturateSigned(q, x2_bits));
+      } else {
+        for (int64_t i = 0; i < shape.pixels; ++i) x2[base + i] = normalise(x1[base + i]);
       }
     }
   }
+}
+
+// x2 = RHE((x1 - mu_q) * 2^(f_bn + f_sigma - F) / sigma_q), F = max(f_x1, f_mu) the common
+// fractional bits of x1 - mu_q.
+BnNormaliser::BnNormaliser(const Scheme& s, int32_t mu_q, int32_t sigma_q)
+    : mu_(mu_q),
+      x1_shift_(std::max(s.frac_x1(), s.frac_mu()) - s.frac_x1()),
+      mu_shift_(std::max(s.frac_x1(), s.frac_mu()) - s.frac_mu()),
+      out_shift_(s.frac_BN() + s.frac_sigma() - std::max(s.frac_x1(), s.frac_mu())),
+      x2_bits_(s.k_BN + 8),  // x2 container: k_BN - 1 fractional bits, 8 integer bits, sign
+      divide_(out_shift_ >= 0 ? static_cast<int128>(sigma_q) : static_cast<int128>(sigma_q) << -out_shift_) {}
+
+int32_t BnNormaliser::operator()(int32_t x1) const {
+  // |x1| < 2^28 at f_x1 bits, so |num| < 2^(29 - f_x1 + f_bn + f_sigma) <= 2^59: int64 is exact.
+  const int64_t centered = (int64_t{x1} << x1_shift_) - (mu_ << mu_shift_);
+  const int64_t num = out_shift_ >= 0 ? centered << out_shift_ : centered;
+  const int64_t q = fx::SaturateToInt64(divide_(num));
+  return static_cast<int32_t>(fx::SaturateSigned(q, x2_bits_));
 }
 
 int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1, int e1_exp, const int16_t* gamma_q,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "golden/numerics/fixed_point.h"
 #include "golden/numerics/scheme.h"
 
 namespace octet {
@@ -21,6 +22,21 @@ struct BnShape {
 // x2 = Q((x1 - mu_q) / sigma_q, k_BN), saturated to (k_BN + 8)-bit signed.
 void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x1, int32_t* mu_q, int32_t* sigma_q,
                          int32_t* x2);
+
+// The normalise step of IntBatchNormForward for one channel with statistics mu_q, sigma_q
+// (sigma_q >= 1), element by element:
+//   x2 = RHE((x1 - mu_q) * 2^(f_BN + f_sigma - F) / sigma_q), F = max(f_x1, f_mu),
+//   saturated to (k_BN + 8)-bit signed. Shared with the RTL unit (rtl/units/octet_bn_normalise.sv).
+class BnNormaliser {
+ public:
+  BnNormaliser(const Scheme& s, int32_t mu_q, int32_t sigma_q);
+  int32_t operator()(int32_t x1) const;
+
+ private:
+  int64_t mu_;
+  int x1_shift_, mu_shift_, out_shift_, x2_bits_;
+  fx::RoundHalfEvenDivider divide_;
+};
 
 // Backward from e1 (int8, exponent e1_exp):
 //   e2 = e1 * gamma_q                                (int32, exponent e1_exp - frac_gamma)

@@ -37,6 +37,14 @@ void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const T
 
 namespace {
 
+// Q_A(relu(x3)) and the ReLU mask of one x3 (docs/numerics.md): a = RHE(x3 / 2^a_shift),
+// x4 = clip(a, 0, 2^k_A - 1); the error passes where x3 > 0 and x4 did not saturate.
+inline void Activate(int64_t x3, int a_shift, int64_t a_max, uint8_t& x4, uint8_t& pass) {
+  const int64_t a = fx::RoundHalfEvenShiftRight(x3, a_shift);
+  x4 = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
+  pass = x3 > 0 && a <= a_max;
+}
+
 // x3 = gamma_q x2 + offset (+ residual) for one row (one image, one channel), exact.
 OCTET_VECTOR_CLONES
 void ScaleShiftRow(const int32_t* x2, const int64_t* residual, int64_t count, int64_t gamma, int64_t offset,
@@ -48,14 +56,10 @@ void ScaleShiftRow(const int32_t* x2, const int64_t* residual, int64_t count, in
   }
 }
 
-// x4 = Q_A(relu(x3)) and the ReLU mask for one row (see ScaleOffsetActivate).
+// x4 and the ReLU mask for one row.
 OCTET_VECTOR_CLONES
 void ActivationRow(const int64_t* x3, int64_t count, int a_shift, int64_t a_max, uint8_t* x4, uint8_t* pass) {
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t a = fx::RoundHalfEvenShiftRight(x3[i], a_shift);
-    x4[i] = static_cast<uint8_t>(fx::Saturate(a, 0, a_max));
-    pass[i] = x3[i] > 0 && a <= a_max;
-  }
+  for (int64_t i = 0; i < count; ++i) Activate(x3[i], a_shift, a_max, x4[i], pass[i]);
 }
 
 OCTET_VECTOR_CLONES
@@ -67,20 +71,35 @@ void MaskRow(const uint8_t* pass, const int8_t* e0, int64_t count, int8_t* e1) {
 // shorter or empty), each row one call of a kernel.
 constexpr int64_t kRow = 16384;
 
+// The scale/offset/activation constants of a scheme.
+struct ActivationConstants {
+  int beta_shift;  // beta_q (frac_beta bits) to x3's frac_x3 bits
+  int a_shift;     // x3 (frac_x3 bits) to x4's frac_A bits
+  int64_t a_max;   // 2^k_A - 1
+  explicit ActivationConstants(const Scheme& s)
+      : beta_shift(s.frac_x3() - s.frac_beta()), a_shift(s.frac_x3() - s.frac_A()), a_max((int64_t{1} << s.k_A) - 1) {}
+  int64_t Offset(int16_t beta_q) const { return int64_t{beta_q} * (int64_t{1} << beta_shift); }
+};
+
 }  // namespace
+
+ActivatedElement ScaleOffsetActivateElement(const Scheme& s, int32_t x2, int16_t gamma_q, int16_t beta_q,
+                                            int64_t residual) {
+  const ActivationConstants k(s);
+  ActivatedElement e{int64_t{gamma_q} * x2 + k.Offset(beta_q) + residual, 0, 0};
+  Activate(e.x3, k.a_shift, k.a_max, e.x4, e.relu_pass);
+  return e;
+}
 
 void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
                          const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass) {
-  const int beta_shift = s.frac_x3() - s.frac_beta();
-  const int a_shift = s.frac_x3() - s.frac_A();
-  const int64_t a_max = (int64_t{1} << s.k_A) - 1;
+  const ActivationConstants k(s);
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < shape.batch * shape.channels; ++nc) {
     const int64_t c = nc % shape.channels;
-    const int64_t offset = int64_t{beta_q[c]} * (int64_t{1} << beta_shift);
     const int64_t i0 = nc * shape.pixels;
-    ScaleShiftRow(x2 + i0, residual ? residual + i0 : nullptr, shape.pixels, gamma_q[c], offset, x3 + i0);
-    if (x4 != nullptr) ActivationRow(x3 + i0, shape.pixels, a_shift, a_max, x4 + i0, relu_pass + i0);
+    ScaleShiftRow(x2 + i0, residual ? residual + i0 : nullptr, shape.pixels, gamma_q[c], k.Offset(beta_q[c]), x3 + i0);
+    if (x4 != nullptr) ActivationRow(x3 + i0, shape.pixels, k.a_shift, k.a_max, x4 + i0, relu_pass + i0);
   }
 }
 
@@ -158,6 +177,15 @@ Tensor<int32_t> QuantizeParameterGradient(const Scheme& s, const Tensor<int64_t>
   return out;
 }
 
+MomentumStep MomentumUpdateElement(const Scheme& s, int64_t mom, int64_t lr, int64_t grad, int64_t bound,
+                                   int32_t& param, int32_t& acc_q) {
+  const int64_t acc = fx::SaturateSymmetric(mom * acc_q + grad, kInt32Max);
+  const int64_t delta = lr * acc;
+  param = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param} - delta, bound));
+  acc_q = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
+  return {static_cast<int32_t>(acc), delta};
+}
+
 template <typename G>
 void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
                     Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out) {
@@ -165,12 +193,9 @@ void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t 
   acc_out = Tensor<int32_t>(grad.shape);
   delta_out = Tensor<int64_t>(grad.shape);
   for (int64_t i = 0; i < grad.size(); ++i) {
-    const int64_t acc = fx::SaturateSymmetric(mom * acc_q[i] + grad[i], kInt32Max);
-    const int64_t delta = lr * acc;
-    param[i] = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param[i]} - delta, bound));
-    acc_q[i] = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
-    acc_out[i] = static_cast<int32_t>(acc);
-    delta_out[i] = delta;
+    const MomentumStep step = MomentumUpdateElement(s, mom, lr, grad[i], bound, param[i], acc_q[i]);
+    acc_out[i] = step.acc;
+    delta_out[i] = step.delta;
   }
 }
 

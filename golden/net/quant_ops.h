@@ -48,6 +48,15 @@ template <typename G>
 void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
                     Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out);
 
+// One element of MomentumUpdate with mom = s.MomentumInt(): updates param and acc_q in place
+// and returns Acc and dP. Shared with the RTL update unit (rtl/units/octet_update_unit.sv).
+struct MomentumStep {
+  int32_t acc;
+  int64_t delta;
+};
+MomentumStep MomentumUpdateElement(const Scheme& s, int64_t mom, int64_t lr, int64_t grad, int64_t bound,
+                                   int32_t& param, int32_t& acc_q);
+
 // gamma_q = Q(gamma, k_gamma), beta_q = Q(beta, k_beta) of the master copies, saturated
 // to int16.
 void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const Tensor<int32_t>& beta,
@@ -60,6 +69,16 @@ void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const T
 // residual, x4 and relu_pass may be null (no residual; no ReLU).
 void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
                          const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass);
+
+// One element of ScaleOffsetActivate: x3, and x4 and the mask as a layer with ReLU has them.
+// Shared with the RTL activation unit (rtl/units/octet_relu_qa.sv).
+struct ActivatedElement {
+  int64_t x3;
+  uint8_t x4;
+  uint8_t relu_pass;
+};
+ActivatedElement ScaleOffsetActivateElement(const Scheme& s, int32_t x2, int16_t gamma_q, int16_t beta_q,
+                                            int64_t residual);
 
 // The block input x (activation at frac_A bits) as a residual at frac_x3 bits (exact).
 void ActivationAsResidual(const Scheme& s, std::span<const uint8_t> x, std::span<int64_t> residual);

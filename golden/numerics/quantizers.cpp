@@ -14,47 +14,84 @@ namespace {
 // one call of a vectorised kernel (golden/core/vector_clones.h), chunks are the parallel loop.
 constexpr int64_t kChunk = 16384;
 
+// Runs kernel(first, count) over [0, count) in chunks, in parallel when there is more than one.
+template <typename Kernel>
+void ForEachChunk(int64_t count, const Kernel& kernel) {
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t i0 = chunk * kChunk;
+    kernel(i0, std::min(kChunk, count - i0));
+  }
+}
+
 // |m| saturated to 2^63 - 1 (only INT64_MIN is affected): an integer quantizer input is
 // taken in the symmetric range +-(2^63 - 1).
-inline uint64_t SaturatedMagnitude(int64_t v) { return std::min<uint64_t>(fx::AbsMagnitude(v), INT64_MAX); }
+inline uint64_t Magnitude(int64_t v) { return std::min<uint64_t>(fx::AbsMagnitude(v), INT64_MAX); }
+
+// RHE(|m| / 2^shift), an exact left shift for shift <= 0 (saturating at 2^63 - 1, which
+// every clip of the callers lies below).
+int64_t RoundAbsShift(int64_t m, int shift) {
+  const auto a = static_cast<int64_t>(Magnitude(m));
+  if (shift >= 1 && shift <= 63) return static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, shift));
+  if (shift >= 64) return 0;  // |m| < 2^63 <= half of 2^shift
+  return fx::SaturatingShiftLeft(a, -shift);
+}
+
+// |m| < 2^t.
+bool AbsBelowPow2(int64_t m, int t) {
+  const uint64_t a = Magnitude(m);
+  if (t <= 0) return a == 0;  // 2^t <= 1 <= |m| unless m = 0
+  return t >= 64 || (a >> t) == 0;
+}
+
+// The element rules below for the shifts every real tensor takes (the right shift of |m|
+// in [1, 63], for the flag format t in [8, 63]), without the range branches so that the
+// chunk loops over them vectorise. Callers check the range; other shifts take the general
+// element functions, which give the same result here.
+inline int64_t ShiftQuantizeInRange(int64_t m, int shift, int64_t bound) {
+  const auto a = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(Magnitude(m), shift));
+  const int64_t magnitude = std::min(a, bound);
+  return m < 0 ? -magnitude : magnitude;
+}
+inline int16_t FlagQuantizeInRange(int64_t m, int t) {
+  const uint64_t a = Magnitude(m);
+  const auto fine = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, t - 7));
+  const auto coarse = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, t));
+  const int64_t magnitude = (a >> t) == 0 ? fine : 128 * fx::Saturate(coarse, 1, 127);
+  return static_cast<int16_t>(m < 0 ? -magnitude : magnitude);
+}
+bool ShiftInRange(int shift) { return shift >= 1 && shift <= 63; }
+bool FlagShiftInRange(int t) { return t >= 8 && t <= 63; }
 
 OCTET_VECTOR_CLONES
 uint64_t MaxMagnitude(const int64_t* m, int64_t count) {
   uint64_t max_abs = 0;
-  for (int64_t i = 0; i < count; ++i) max_abs = std::max(max_abs, SaturatedMagnitude(m[i]));
+  for (int64_t i = 0; i < count; ++i) max_abs = std::max(max_abs, Magnitude(m[i]));
   return max_abs;
 }
 
-// SQ of a chunk when the right shift of |m| to the output LSB is in [1, 63]:
-// out = sign(m) min(RHE(|m| / 2^shift), bound). Same rule as ShiftQuantizeImpl below.
 template <typename Out>
 OCTET_VECTOR_CLONES void ShiftQuantizeChunk(const int64_t* m, int64_t count, int shift, int64_t bound, Out* out) {
-  for (int64_t i = 0; i < count; ++i) {
-    const auto a = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(SaturatedMagnitude(m[i]), shift));
-    const int64_t magnitude = std::min(a, bound);
-    out[i] = static_cast<Out>(m[i] < 0 ? -magnitude : magnitude);
-  }
+  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<Out>(ShiftQuantizeInRange(m[i], shift, bound));
 }
 
-// Flag QE2 of a chunk when t = sc_exp - exp (the right shift of |m| to Sc) is in [8, 63],
-// so the small region's shift t - 7 is in [1, 56]. Same rule as FlagQuantizeImpl below.
 OCTET_VECTOR_CLONES
 void FlagQuantizeChunk(const int64_t* m, int64_t count, int t, int16_t* out) {
-  for (int64_t i = 0; i < count; ++i) {
-    const uint64_t a = SaturatedMagnitude(m[i]);
-    const auto fine = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, t - 7));
-    const auto coarse = static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, t));
-    const int64_t magnitude = (a >> t) == 0 ? fine : 128 * fx::Saturate(coarse, 1, 127);
-    out[i] = static_cast<int16_t>(m[i] < 0 ? -magnitude : magnitude);
-  }
+  for (int64_t i = 0; i < count; ++i) out[i] = FlagQuantizeInRange(m[i], t);
+}
+
+OCTET_VECTOR_CLONES
+void FlagEncodeChunk(const int16_t* values, int64_t count, uint16_t* words) {
+  for (int64_t i = 0; i < count; ++i) words[i] = FlagEncode(values[i]);
 }
 
 // Uniform access to "value i = m[i] * 2^exp" for integer tensors and to float tensors,
-// with exactly the two operations the quantizers need.
+// with exactly the operations the quantizers need. Integer tensors take the element
+// functions below (ShiftQuantizeElement, FlagQuantizeElement); the templates serve floats.
 struct IntInput {
   std::span<const int64_t> m;
   int exp;
-  size_t size() const { return m.size(); }
   int MaxExponent() const {  // round(log2 max |x|) or 0 when all zero
     uint64_t max_abs = 0;  // max is exact in any order, so the parallel reduction is too
     const int64_t count = static_cast<int64_t>(m.size());
@@ -66,23 +103,6 @@ struct IntInput {
     }
     return max_abs == 0 ? 0 : fx::RoundLog2(max_abs) + exp;
   }
-  // RHE(|x_i| / 2^e) and whether |x_i| < 2^e (value = m * 2^exp, so shift by e - exp).
-  // |m| saturates to 2^63 - 1 (only INT64_MIN is affected): an integer quantizer input is
-  // taken in the symmetric range +-(2^63 - 1).
-  static int64_t Magnitude(int64_t v) { return static_cast<int64_t>(SaturatedMagnitude(v)); }
-  int64_t RoundAbsToExp(size_t i, int e) const {
-    const int shift = e - exp;  // right shift of |m|
-    const int64_t a = Magnitude(m[i]);
-    if (shift >= 1 && shift <= 63) return static_cast<int64_t>(fx::RoundHalfEvenShiftRightUnsigned(a, shift));
-    return fx::RoundHalfEvenScale(a, -shift);
-  }
-  bool AbsBelowPow2(size_t i, int e) const {
-    const int t = e - exp;  // |m| < 2^t
-    const uint64_t a = static_cast<uint64_t>(Magnitude(m[i]));
-    if (t <= 0) return a == 0;  // 2^t <= 1 <= |m| unless m = 0
-    return t >= 64 || (a >> t) == 0;
-  }
-  bool Negative(size_t i) const { return m[i] < 0; }
 };
 
 struct FloatInput {
@@ -100,8 +120,8 @@ struct FloatInput {
   bool Negative(size_t i) const { return x[i] < 0; }
 };
 
-template <typename Input, typename Out>
-int ShiftQuantizeImpl(const Input& in, int k, std::span<Out> out) {
+template <typename Out>
+int ShiftQuantizeFloat(const FloatInput& in, int k, std::span<Out> out) {
   const int r = in.MaxExponent();
   const int out_exp = r - (k - 1);             // LSB of Q(x / R, k) scaled back by R
   const int64_t bound = (int64_t{1} << (k - 1)) - 1;  // clip to +-(1 - 2^-(k-1))
@@ -114,8 +134,7 @@ int ShiftQuantizeImpl(const Input& in, int k, std::span<Out> out) {
   return out_exp;
 }
 
-template <typename Input>
-int FlagQuantizeImpl(const Input& in, std::span<int16_t> out) {
+int FlagQuantizeFloat(const FloatInput& in, std::span<int16_t> out) {
   const int r = in.MaxExponent();
   const int sc_exp = r - 7;        // Sc = R / 2^(k_E2 - 1) = R / 128
   const int fine_exp = sc_exp - 7;  // small-region LSB: Q(x / Sc, 8) -> Sc / 128
@@ -135,32 +154,51 @@ int FlagQuantizeImpl(const Input& in, std::span<int16_t> out) {
   return fine_exp;
 }
 
-
 template <typename Out>
 int ShiftQuantizeInt(std::span<const int64_t> m, int exp, int k, std::span<Out> out) {
-  const IntInput in{m, exp};
-  const int r = in.MaxExponent();
-  const int out_exp = r - (k - 1);
-  const int shift = out_exp - exp;
-  if (shift < 1 || shift > 63) return ShiftQuantizeImpl(in, k, out);  // the general path
-  const int64_t bound = (int64_t{1} << (k - 1)) - 1;
+  const int out_exp = ShiftExponent(m, exp) - (k - 1);  // LSB of Q(x / R, k) scaled back by R
+  const int shift = out_exp - exp;                      // right shift of |m| to that LSB
   const int64_t count = static_cast<int64_t>(m.size());
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    const int64_t i0 = chunk * kChunk;
-    ShiftQuantizeChunk(m.data() + i0, std::min(kChunk, count - i0), shift, bound, out.data() + i0);
+  if (ShiftInRange(shift)) {
+    const int64_t bound = (int64_t{1} << (k - 1)) - 1;
+    ForEachChunk(count, [&](int64_t i0, int64_t n) { ShiftQuantizeChunk(m.data() + i0, n, shift, bound, out.data() + i0); });
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < count; ++i) out[i] = static_cast<Out>(ShiftQuantizeElement(m[i], shift, k));
   }
   return out_exp;
 }
 
 }  // namespace
 
+int ShiftExponent(std::span<const int64_t> m, int exp) { return IntInput{m, exp}.MaxExponent(); }
+int ShiftExponent(std::span<const float> x) { return FloatInput{x}.MaxExponent(); }
+
+int64_t ShiftQuantizeElement(int64_t m, int shift, int k) {
+  const int64_t bound = (int64_t{1} << (k - 1)) - 1;  // clip to +-(1 - 2^-(k-1))
+  if (ShiftInRange(shift)) return ShiftQuantizeInRange(m, shift, bound);
+  const int64_t magnitude = std::min(RoundAbsShift(m, shift), bound);
+  return m < 0 ? -magnitude : magnitude;
+}
+
+int16_t FlagQuantizeElement(int64_t m, int t) {
+  if (FlagShiftInRange(t)) return FlagQuantizeInRange(m, t);
+  int64_t magnitude;
+  if (AbsBelowPow2(m, t)) {
+    // |x| < Sc: Q(|x| / Sc, 8) * Sc. RHE may give 128 (= Sc), the large region's 1.
+    magnitude = RoundAbsShift(m, t - 7);
+  } else {
+    // |x| >= Sc: clip(RHE(|x| / Sc), 1, 127) * Sc, in units of Sc / 128.
+    magnitude = 128 * fx::Saturate(RoundAbsShift(m, t), 1, 127);
+  }
+  return static_cast<int16_t>(m < 0 ? -magnitude : magnitude);
+}
+
 int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t> out) {
   return ShiftQuantizeInt(m, exp, k, out);
 }
 int ShiftQuantize(std::span<const float> x, int k, std::span<int16_t> out) {
-  return ShiftQuantizeImpl(FloatInput{x}, k, out);
+  return ShiftQuantizeFloat(FloatInput{x}, k, out);
 }
 int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int8_t> out) {
   if (k > 8) Fail("ShiftQuantize: k = {} does not fit an int8 output", k);
@@ -168,27 +206,22 @@ int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int8_t> 
 }
 int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out) {
   if (k > 8) Fail("ShiftQuantize: k = {} does not fit an int8 output", k);
-  return ShiftQuantizeImpl(FloatInput{x}, k, out);
+  return ShiftQuantizeFloat(FloatInput{x}, k, out);
 }
-int ShiftExponent(std::span<const int64_t> m, int exp) { return IntInput{m, exp}.MaxExponent(); }
-int ShiftExponent(std::span<const float> x) { return FloatInput{x}.MaxExponent(); }
 
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out) {
-  const IntInput in{m, exp};
-  const int r = in.MaxExponent();
-  const int sc_exp = r - 7, fine_exp = sc_exp - 7;  // as in FlagQuantizeImpl
-  const int t = sc_exp - exp;
-  if (t < 8 || t > 63) return FlagQuantizeImpl(in, out);  // the general path
+  const int sc_exp = ShiftExponent(m, exp) - 7;  // Sc = R / 2^(k_E2 - 1) = R / 128
+  const int t = sc_exp - exp;                    // right shift of |m| to Sc
   const int64_t count = static_cast<int64_t>(m.size());
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    const int64_t i0 = chunk * kChunk;
-    FlagQuantizeChunk(m.data() + i0, std::min(kChunk, count - i0), t, out.data() + i0);
+  if (FlagShiftInRange(t)) {
+    ForEachChunk(count, [&](int64_t i0, int64_t n) { FlagQuantizeChunk(m.data() + i0, n, t, out.data() + i0); });
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < count; ++i) out[i] = FlagQuantizeElement(m[i], t);
   }
-  return fine_exp;
+  return sc_exp - 7;  // small-region LSB: Q(x / Sc, 8) -> Sc / 128
 }
-int FlagQuantize(std::span<const float> x, std::span<int16_t> out) { return FlagQuantizeImpl(FloatInput{x}, out); }
+int FlagQuantize(std::span<const float> x, std::span<int16_t> out) { return FlagQuantizeFloat(FloatInput{x}, out); }
 
 uint16_t FlagEncode(int16_t value) {
   const uint16_t sign = value < 0 ? 1 : 0;
@@ -197,23 +230,9 @@ uint16_t FlagEncode(int16_t value) {
   return static_cast<uint16_t>((sign << 7) | magnitude);
 }
 
-namespace {
-
-OCTET_VECTOR_CLONES
-void FlagEncodeChunk(const int16_t* values, int64_t count, uint16_t* words) {
-  for (int64_t i = 0; i < count; ++i) words[i] = FlagEncode(values[i]);
-}
-
-}  // namespace
-
 void FlagEncode(std::span<const int16_t> values, std::span<uint16_t> words) {
-  const int64_t count = static_cast<int64_t>(values.size());
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    const int64_t i0 = chunk * kChunk;
-    FlagEncodeChunk(values.data() + i0, std::min(kChunk, count - i0), words.data() + i0);
-  }
+  ForEachChunk(static_cast<int64_t>(values.size()),
+               [&](int64_t i0, int64_t n) { FlagEncodeChunk(values.data() + i0, n, words.data() + i0); });
 }
 
 int16_t FlagDecode(uint16_t word) {
@@ -223,7 +242,7 @@ int16_t FlagDecode(uint16_t word) {
 }
 
 int64_t StochasticRoundShift(int64_t m, int shift, uint32_t u) {
-  if (shift <= 0) return m * (int64_t{1} << -shift);
+  if (shift <= 0) return fx::SaturatingShiftLeft(m, -shift);  // exact unless beyond int64
   // Shifts beyond 100 give the same result as 100: |m| < 2^63 leaves no bit in the top 32
   // fraction bits of m >= 0 and all ones for m < 0.
   shift = std::min(shift, 100);
@@ -233,6 +252,10 @@ int64_t StochasticRoundShift(int64_t m, int shift, uint32_t u) {
   // The fraction remainder / 2^shift as a 32-bit probability (truncated).
   const u128 frac32 = shift <= 32 ? remainder << (32 - shift) : remainder >> (shift - 32);
   return floor + (u < frac32 ? 1 : 0);
+}
+
+int16_t ConstantQuantizeElement(int64_t m, int shift, int dr, uint32_t u) {
+  return static_cast<int16_t>(fx::SaturateSymmetric(StochasticRoundShift(m, shift, u), dr - 1));
 }
 
 void ConstantQuantize(std::span<const int64_t> m, int exp, int dr, const RandomStream& stream,
@@ -245,8 +268,7 @@ void ConstantQuantize(std::span<const int64_t> m, int exp, int dr, const RandomS
   const int64_t count = static_cast<int64_t>(m.size());
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t n = StochasticRoundShift(m[i], shift, RandomBits32(prefix, i));
-    out[i] = static_cast<int16_t>(fx::SaturateSymmetric(n, dr - 1));
+    out[i] = ConstantQuantizeElement(m[i], shift, dr, RandomBits32(prefix, i));
   }
 }
 

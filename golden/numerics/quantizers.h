@@ -45,8 +45,19 @@ void FlagEncode(std::span<const int16_t> values, std::span<uint16_t> words);
 
 // Stochastic rounding of one element for CQ: floor(m * 2^-shift) + (u < frac ? 1 : 0),
 // where frac is the shifted-out fraction scaled to 32 bits (truncated beyond 32 bits),
-// and u is a uniform 32-bit draw. shift <= 0 is an exact left shift.
+// and u is a uniform 32-bit draw. shift <= 0 is an exact left shift (saturating to int64).
 int64_t StochasticRoundShift(int64_t m, int shift, uint32_t u);
+
+// The element steps of SQ, Flag QE2 and CQ on an integer element m (value m * 2^exp), given
+// the shift that the tensor's max|x| pass fixes (r = ShiftExponent(m, exp)). The span
+// versions call them, and the RTL vector units (rtl/units) are checked against them. They
+// are defined for every m and shift: a left shift past int64 saturates, under every clip.
+//   ShiftQuantizeElement:    shift = r - (k - 1) - exp; sign(m) min(RHE(|m| 2^-shift), 2^(k-1) - 1).
+//   FlagQuantizeElement:     t = r - 7 - exp (|m| against Sc = 2^t); out[i] of FlagQuantize.
+//   ConstantQuantizeElement: shift = r - log2(dr) - exp; clip(SR(m 2^-shift, u), +-(dr - 1)).
+int64_t ShiftQuantizeElement(int64_t m, int shift, int k);
+int16_t FlagQuantizeElement(int64_t m, int t);
+int16_t ConstantQuantizeElement(int64_t m, int shift, int dr, uint32_t u);
 
 // CQ(x) (paper eq. 6): n = clip(SR(dr * x / R(x)), -(dr - 1), dr - 1); G = n / 2^(k_GC-1).
 // out[i] = n. dr is a power of two. Element i draws RandomBits32(stream prefix, i).

@@ -11,13 +11,15 @@ namespace {
 
 constexpr PeOperand kZeroOperand{};  // what a padded PE row or column receives
 
+}  // namespace
+
 int MaxShift(const std::vector<PeOperand>& operands) {
   int shift = 0;
   for (const PeOperand& op : operands) shift = std::max<int>(shift, op.shift);
   return shift;
 }
 
-void CheckFold(const ArrayShape& array, const FoldRequest& r) {
+void CheckFoldRequest(const ArrayShape& array, const FoldRequest& r) {
   const GemmShape& s = r.shape;
   if (s.m < 1 || s.n < 1 || s.k < 1) Fail("fold {} x {} x {}: every size must be at least 1", s.m, s.n, s.k);
   const bool os = r.dataflow == Dataflow::kOutputStationary;
@@ -31,8 +33,6 @@ void CheckFold(const ArrayShape& array, const FoldRequest& r) {
     Fail("fold operands shift by up to {} + {}: the PE shifter takes {} at most", MaxShift(r.ifmap),
          MaxShift(r.filter), kMaxProductShift);
 }
-
-}  // namespace
 
 SystolicArray::SystolicArray(sc_core::sc_module_name name, ArrayShape shape)
     : sc_core::sc_module(name), clock("clock"), shape_(shape) {
@@ -54,7 +54,7 @@ SystolicArray::SystolicArray(sc_core::sc_module_name name, ArrayShape shape)
 
 void SystolicArray::StartFold(FoldRequest request) {
   if (busy_) Fail("array {}: a fold is still running", name());
-  CheckFold(shape_, request);
+  CheckFoldRequest(shape_, request);
   request_ = std::move(request);
   const GemmShape& s = request_.shape;
   result_ = FoldResult{};

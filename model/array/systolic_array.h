@@ -33,6 +33,13 @@ struct FoldResult {
   int64_t cycles = 0;                // last valid cycle over the whole array, padding included, + 1
 };
 
+// The largest operand shift of a fold's operands (0, 7 or 8).
+int MaxShift(const std::vector<PeOperand>& operands);
+// Throws octet::Error when a fold request does not fit `array` or its operands: sizes below
+// 1, a tile larger than the array, operand counts that disagree with the shape, or shifts
+// beyond the PE shifter. The SystemC array and the RTL array driver both check with it.
+void CheckFoldRequest(const ArrayShape& array, const FoldRequest& request);
+
 class SystolicArray : public sc_core::sc_module {
  public:
   sc_core::sc_in<bool> clock;

@@ -14,12 +14,22 @@ Controller::Controller(sc_core::sc_module_name name, StepStats& stats) : sc_modu
   SC_THREAD(Thread);
 }
 
-void Controller::Start(const StepProgram& program, StepData* data) {
+const char* ProgressStageName(ProgressEvent::Stage stage) {
+  switch (stage) {
+    case ProgressEvent::Stage::kForward: return "forward";
+    case ProgressEvent::Stage::kBackward: return "backward";
+    case ProgressEvent::Stage::kUpdate: return "update";
+  }
+  return "?";
+}
+
+void Controller::Start(const StepProgram& program, StepData* data, ProgressCallback progress) {
   if (busy()) Fail("model: a step is already running");
   if (data != nullptr && data->layers.size() != program.layers.size())
     Fail("model: {} layer tensor sets for {} layers", data->layers.size(), program.layers.size());
   program_ = &program;
   data_ = data;
+  progress_ = std::move(progress);
   start_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -36,6 +46,7 @@ void Controller::Thread() {
     stats_.Close(NowCycles());
     program_ = nullptr;
     data_ = nullptr;
+    progress_ = nullptr;
   }
 }
 
@@ -43,11 +54,21 @@ QuantLayerTensors* Controller::tensors(int layer) { return data_ ? &data_->layer
 
 void Controller::Open(int layer, Phase phase) { stats_.Open(jobs_[layer].name, phase, NowCycles()); }
 
+void Controller::Report(int layer, ProgressEvent::Stage stage) {
+  if (progress_) {
+    const int64_t total = 3 * static_cast<int64_t>(jobs_.size());
+    progress_({stage, jobs_[layer].name, progress_done_, total, NowCycles() - step_start_});
+  }
+  ++progress_done_;
+}
+
 void Controller::RunStep() {
   const StepProgram& p = *program_;
   jobs_ = p.layers;
   for (size_t i = 0; i < jobs_.size(); ++i) jobs_[i].tensors = tensors(static_cast<int>(i));
   col_.assign(jobs_.size(), {});
+  progress_done_ = 0;
+  step_start_ = NowCycles();
   const StorageBits& bits = jobs_.front().bits;
 
   // Forward, stage by stage.
@@ -89,6 +110,7 @@ void Controller::RunStep() {
   for (auto it = p.stages.rbegin(); it != p.stages.rend(); ++it) {
     const Stage& stage = *it;
     const int top = stage.residual() ? stage.conv2 : stage.conv1;
+    Report(top, ProgressEvent::Stage::kBackward);
     Open(top, Phase::kQuantize);
     e1->Quantize(jobs_[top], error);
     BackwardFromE1(top);
@@ -101,6 +123,7 @@ void Controller::RunStep() {
     }
     const LayerJob& conv2 = jobs_[stage.conv2];
     if (stage.shortcut >= 0) {  // the shortcut shares conv2's e1 (no E1 of its own)
+      Report(stage.shortcut, ProgressEvent::Stage::kBackward);
       if (data_) {
         QuantLayerTensors& sc = *tensors(stage.shortcut);
         sc.e0 = Tensor<int8_t>();
@@ -112,6 +135,7 @@ void Controller::RunStep() {
     }
     IntError conv2_e4;
     if (data_) conv2_e4 = IntError{tensors(stage.conv2)->e4, tensors(stage.conv2)->e4_exp};
+    Report(stage.conv1, ProgressEvent::Stage::kBackward);
     Open(stage.conv1, Phase::kQuantize);
     e1->Quantize(jobs_[stage.conv1],
                  OutputError{{conv2.Tensor("e4"), BufferId::kOutput, conv2.inputs(), bits.psum}, data_ ? &conv2_e4 : nullptr, nullptr});
@@ -139,6 +163,7 @@ void Controller::RunStep() {
 
   // Update of every layer.
   for (size_t i = 0; i < jobs_.size(); ++i) {
+    Report(static_cast<int>(i), ProgressEvent::Stage::kUpdate);
     Open(static_cast<int>(i), Phase::kUpdate);
     update->Update(jobs_[i], p.context.lr);
   }
@@ -148,6 +173,7 @@ void Controller::Forward(int layer, const Residual* residual, bool writes_x3) {
   const LayerJob& l = jobs_[layer];
   const ConvGeometry& g = l.geometry;
   const StorageBits& bits = l.bits;
+  Report(layer, ProgressEvent::Stage::kForward);
   Open(layer, Phase::kQuantize);
   update->QuantizeWeights(l);
 
@@ -177,29 +203,12 @@ void Controller::Forward(int layer, const Residual* residual, bool writes_x3) {
   act->ScaleOffsetActivate(l, residual, writes_x3);
 }
 
-void Controller::BackwardFromE1(int layer) {
-  const LayerJob& l = jobs_[layer];
-  Open(layer, Phase::kBn);
-  bn->Backward(l);
-  Open(layer, Phase::kQuantize);
-  e2->Quantize(l);
-  if (l.input_error) ErrorGemm(layer);
-  WeightGradGemm(layer);
-  Open(layer, Phase::kQuantize);
-  cq->Quantize(l, program_->context);
-  update->QuantizeBnGradients(l);
-}
-
 namespace {
+
+using ErrorOperand = Controller::ErrorOperand;
 
 // The error operand e3 as the array reads it: pixel-major [P][K_out] rows of flag words
 // or SQ values.
-struct ErrorOperand {
-  std::vector<uint16_t> words;
-  std::vector<int16_t> values;
-  int passes = 1;
-};
-
 ErrorOperand PixelMajorError(const LayerJob& l) {
   ErrorOperand e;
   const Scheme& s = *l.scheme;
@@ -222,11 +231,25 @@ OperandView ErrorView(const LayerJob& l, const ErrorOperand& e, MatrixLayout lay
 
 }  // namespace
 
-void Controller::ErrorGemm(int layer) {
+void Controller::BackwardFromE1(int layer) {
+  const LayerJob& l = jobs_[layer];
+  Open(layer, Phase::kBn);
+  bn->Backward(l);
+  Open(layer, Phase::kQuantize);
+  e2->Quantize(l);
+  const ErrorOperand e3 = PixelMajorError(l);  // stored once, read by both GEMMs
+  if (l.input_error) ErrorGemm(layer, e3);
+  WeightGradGemm(layer, e3);
+  Open(layer, Phase::kQuantize);
+  cq->Quantize(l, program_->context);
+  update->QuantizeBnGradients(l);
+}
+
+
+void Controller::ErrorGemm(int layer, const ErrorOperand& e3) {
   const LayerJob& l = jobs_[layer];
   const ConvGeometry& g = l.geometry;
   Open(layer, Phase::kError);
-  const ErrorOperand e3 = PixelMajorError(l);
   GemmJob job;
   job.shape = {g.gemm_n(), g.gemm_k(), g.gemm_m()};  // ifmap = e3 [P][K_out], filter = W_q [K_out][K]
   job.passes = e3.passes;
@@ -249,11 +272,10 @@ void Controller::ErrorGemm(int layer) {
   }
 }
 
-void Controller::WeightGradGemm(int layer) {
+void Controller::WeightGradGemm(int layer, const ErrorOperand& e3) {
   const LayerJob& l = jobs_[layer];
   const ConvGeometry& g = l.geometry;
   Open(layer, Phase::kWeightGrad);
-  const ErrorOperand e3 = PixelMajorError(l);
   GemmJob job;
   job.shape = {g.gemm_m(), g.gemm_k(), g.gemm_n()};  // ifmap = e3^T [K_out][P], filter = col [P][K]
   job.passes = e3.passes;

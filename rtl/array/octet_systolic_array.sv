@@ -28,8 +28,9 @@
  * and partial sums return to zero), so folds run back to back without a reset.
  * dataflow_i is registered (a mode register, so no PE depends on it combinationally):
  * drive it at least one cycle before a fold's first cycle and hold it during the fold; a
- * change of dataflow therefore takes one idle cycle between two folds. overflow_o is sticky until reset: some
- * 48-bit addition left its range (the model throws octet::Error there).
+ * change of dataflow therefore takes one idle cycle between two folds. overflow_o is
+ * sticky until reset: some 48-bit addition left its range (the model throws octet::Error
+ * there).
  */
 module octet_systolic_array #(
   parameter int unsigned Rows = 4,
@@ -201,7 +202,7 @@ module octet_systolic_array #(
         .overflow_o     (pe_overflow[VIn])
       );
 
-      assign h_token[HIn+1]   = a_out;
+      assign h_token[HIn+1]     = a_out;
       assign v_filter[VIn+Cols] = b_out;
     end
   end

@@ -93,28 +93,6 @@ int64_t SignExtend48(uint64_t raw) {
   return static_cast<int64_t>((raw ^ sign) - sign);
 }
 
-int MaxShift(const std::vector<PeOperand>& operands) {
-  int shift = 0;
-  for (const PeOperand& op : operands) shift = std::max<int>(shift, op.shift);
-  return shift;
-}
-
-// The same checks, with the same messages, as SystolicArray::StartFold.
-void CheckFold(const ArrayShape& array, const FoldRequest& r) {
-  const GemmShape& s = r.shape;
-  if (s.m < 1 || s.n < 1 || s.k < 1) Fail("fold {} x {} x {}: every size must be at least 1", s.m, s.n, s.k);
-  const bool os = r.dataflow == Dataflow::kOutputStationary;
-  const int64_t spatial_rows = os ? s.m : s.k;
-  if (spatial_rows > array.rows || s.n > array.cols)
-    Fail("{} fold {} x {} x {} does not fit a {} x {} array", DataflowName(r.dataflow), s.m, s.n, s.k, array.rows,
-         array.cols);
-  if (static_cast<int64_t>(r.ifmap.size()) != s.m * s.k || static_cast<int64_t>(r.filter.size()) != s.k * s.n)
-    Fail("fold {} x {} x {}: {} ifmap and {} filter operands given", s.m, s.n, s.k, r.ifmap.size(), r.filter.size());
-  if (MaxShift(r.ifmap) + MaxShift(r.filter) > model::kMaxProductShift)
-    Fail("fold operands shift by up to {} + {}: the PE shifter takes {} at most", MaxShift(r.ifmap),
-         MaxShift(r.filter), model::kMaxProductShift);
-}
-
 // ---------------------------------------------------------------------------------------
 // One Verilated instance V of octet_systolic_array.
 
@@ -152,7 +130,7 @@ class VerilatedArray final : public ArrayDriver {
   }
 
   FoldResult RunFold(const FoldRequest& request) override {
-    CheckFold(shape_, request);
+    model::CheckFoldRequest(shape_, request);
     const GemmShape& s = request.shape;
     const bool os = request.dataflow == Dataflow::kOutputStationary;
     FoldResult result;
@@ -351,7 +329,7 @@ Planes Encode(const model::OperandView& v) {
       }
     }
   }
-  for (int pass = 0; pass < p.passes; ++pass) p.max_shift = std::max(p.max_shift, MaxShift(p.plane[pass]));
+  for (int pass = 0; pass < p.passes; ++pass) p.max_shift = std::max(p.max_shift, model::MaxShift(p.plane[pass]));
   return p;
 }
 

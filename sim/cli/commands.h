@@ -10,5 +10,6 @@ void AddTrainCommand(CLI::App& app);
 void AddTraceCommand(CLI::App& app);
 void AddListCommands(CLI::App& app);
 void AddRunCommand(CLI::App& app);
+void AddAreaCommand(CLI::App& app);
 
 }  // namespace octet::cli

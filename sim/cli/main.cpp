@@ -34,6 +34,7 @@ int RunOctet(int argc, char** argv) {
   octet::cli::AddTrainCommand(app);
   octet::cli::AddTraceCommand(app);
   octet::cli::AddRunCommand(app);
+  octet::cli::AddAreaCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);

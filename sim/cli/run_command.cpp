@@ -1,5 +1,6 @@
 // `octet run`: a trace through the SystemC model (data mode, bit-exact check) or a
 // topology (shape-only mode), with the per-layer, per-phase results as a table, JSON, CSV.
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -8,6 +9,7 @@
 #include "golden/core/error.h"
 #include "golden/core/text_file.h"
 #include "sim/cli/commands.h"
+#include "sim/io/progress_line.h"
 #include "sim/run/model_run.h"
 #include "sim/run/step_report.h"
 
@@ -20,6 +22,37 @@ struct RunOptions {
   std::string scheme = "wageubn8";
   int64_t batch = 1;
   std::string json, csv;
+  bool progress = true;
+};
+
+// The step's progress on stderr while the model runs: a line redrawn in place as each
+// layer's forward, backward and update starts, on a terminal only (silent in logs and
+// pipes); erased before anything else is printed, also when the run fails.
+class RunProgress {
+ public:
+  explicit RunProgress(bool enabled)
+      : line_(enabled, ProgressLine::OffTerminal::kSilent), start_(std::chrono::steady_clock::now()) {}
+  ~RunProgress() { line_.Clear(); }
+  RunProgress(const RunProgress&) = delete;
+  RunProgress& operator=(const RunProgress&) = delete;
+
+  // The callback for model::SimulateStep; empty when nothing would be shown.
+  model::ProgressCallback Callback() {
+    if (!line_.enabled() || !line_.tty()) return {};
+    return [this](const model::ProgressEvent& e) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      std::string layer(e.layer.substr(0, 24));
+      line_.Update(fmt::format("simulating: {:3d}%  {}/{}  {} {}  {} cycles  {:.1f} s",
+                               e.total > 0 ? static_cast<int>(100 * e.done / e.total) : 0, e.done + 1, e.total,
+                               model::ProgressStageName(e.stage), layer, e.cycles, secs),
+                   false);
+    };
+  }
+  void Clear() { line_.Clear(); }
+
+ private:
+  ProgressLine line_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 void WriteReports(const RunOptions& o, const model::StepResult& result, const RunInfo& info) {
@@ -50,10 +83,13 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--batch", o->batch, "Batch size of a topology run")->capture_default_str()->check(CLI::Range(1, 65536));
   run->add_option("--json", o->json, "Also write the results as JSON to this file");
   run->add_option("--csv", o->csv, "Also write the results as CSV to this file");
+  run->add_flag("!--no-progress", o->progress, "Do not show the progress line (shown on a terminal only)");
   run->callback([o] {
     const model::ArchConfig config = model::LoadArchConfig(o->config);
+    RunProgress progress(o->progress);
     if (std::filesystem::is_directory(o->target)) {
-      const ModelTraceRun r = RunTraceOnModel(o->target, config);
+      const ModelTraceRun r = RunTraceOnModel(o->target, config, nullptr, progress.Callback());
+      progress.Clear();
       const TraceManifest m = LoadTraceManifest(o->target);
       WriteReports(*o, r.result, {o->target, "data", r.network, m.scheme.name});
       if (!r.check.bit_exact) {
@@ -67,7 +103,8 @@ void AddRunCommand(CLI::App& app) {
     const Topology topology = LoadTopology(o->target, o->batch);
     const Scheme scheme = LoadScheme(o->scheme);
     const model::StepProgram program = ProgramForTopology(topology, scheme);
-    const model::StepResult result = model::SimulateStep(config, program, nullptr);
+    const model::StepResult result = model::SimulateStep(config, program, nullptr, progress.Callback());
+    progress.Clear();
     WriteReports(*o, result, {topology.source, "shape-only", topology.name, scheme.name});
   });
 }

@@ -1,7 +1,5 @@
 #include "sim/train/trainer.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +13,7 @@
 #include "golden/core/text_file.h"
 #include "golden/numerics/counter_rng.h"
 #include "sim/io/any_npy.h"
+#include "sim/io/progress_line.h"
 
 namespace octet {
 namespace {
@@ -25,35 +24,29 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint32_t kShuffleStream = 200;
 
-// A one-line progress display on stderr: redrawn in place on a terminal, a line per
-// tenth of the epoch otherwise (logs, CI).
+// The epoch's progress line on stderr (sim/io/progress_line.h): redrawn in place on a
+// terminal, a line per tenth of the epoch otherwise (logs, CI).
 class Progress {
  public:
   Progress(bool enabled, int epoch, int epochs, int64_t total)
-      : enabled_(enabled), tty_(isatty(fileno(stderr)) != 0), epoch_(epoch), epochs_(epochs), total_(total),
+      : line_(enabled, ProgressLine::OffTerminal::kMilestones), epoch_(epoch), epochs_(epochs), total_(total),
         start_(Clock::now()) {}
   void Update(int64_t done, double loss, double acc) {
-    if (!enabled_) return;
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
     const int64_t tenth = std::max<int64_t>(1, total_ / 10);
-    if (!tty_ && done % tenth != 0 && done != total_) return;
+    const bool milestone = done % tenth == 0 || done == total_;
+    if (!line_.enabled() || (!line_.tty() && !milestone)) return;
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
     const double eta = done > 0 ? secs * (total_ - done) / done : 0;
-    fmt::print(stderr, "{}epoch {}/{}  step {}/{}  loss {:.4f}  acc {:.2f}%  {:.1f} s  ETA {:.0f} s{}",
-               tty_ ? "\r" : "", epoch_, epochs_, done, total_, loss, 100 * acc, secs, eta, tty_ ? "   " : "\n");
-    std::fflush(stderr);
+    line_.Update(fmt::format("epoch {}/{}  step {}/{}  loss {:.4f}  acc {:.2f}%  {:.1f} s  ETA {:.0f} s", epoch_, epochs_,
+                             done, total_, loss, 100 * acc, secs, eta),
+                 milestone);
   }
-  void Finish() {
-    if (enabled_ && tty_) fmt::print(stderr, "\n");
-  }
+  void Finish() { line_.Finish(); }
   // A one-off status line (e.g. the evaluation that follows an epoch).
-  void Status(const std::string& text) {
-    if (!enabled_) return;
-    fmt::print(stderr, "{}\n", text);
-    std::fflush(stderr);
-  }
+  void Status(const std::string& text) { line_.Status(text); }
 
  private:
-  bool enabled_, tty_;
+  ProgressLine line_;
   int epoch_, epochs_;
   int64_t total_;
   Clock::time_point start_;

@@ -5,8 +5,6 @@
 // the closed form; and 48-bit overflow detection.
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -20,6 +18,7 @@
 #include "model/array/gemm_engine.h"
 #include "model/array/pe_operand.h"
 #include "model/array/systolic_array.h"
+#include "tests/common/operand_matrices.h"
 
 namespace octet::model {
 namespace {
@@ -61,119 +60,7 @@ SystolicArrayBench& BenchFor(const ArrayShape& shape) {
 // ---------------------------------------------------------------------------------------
 // Random operands: std::mt19937_64 with fixed seeds; values taken from its bits.
 
-enum class Fill { kRandom, kExtreme };
-
-// A matrix of one stored format and its decoded values (row-major, for the references).
-struct TestMatrix {
-  OperandKind kind = OperandKind::kWeight;
-  int64_t rows = 0, cols = 0;
-  MatrixLayout layout = MatrixLayout::kRowMajor;
-  std::vector<int8_t> weights;
-  std::vector<uint8_t> activations;
-  std::vector<uint16_t> flag_words;
-  std::vector<int16_t> errors;  // SQ errors, 8 or 16 bits
-  std::vector<int16_t> values;  // decoded, [r][c]
-
-  OperandView view() const {
-    switch (kind) {
-      case OperandKind::kWeight: return WeightMatrix(weights.data(), rows, cols, layout);
-      case OperandKind::kActivation: return ActivationMatrix(activations.data(), rows, cols, layout);
-      case OperandKind::kFlagError: return FlagErrorMatrix(flag_words.data(), rows, cols, layout);
-      case OperandKind::kShiftError8: return ShiftErrorMatrix(errors.data(), 8, rows, cols, layout);
-      case OperandKind::kShiftError16: return ShiftErrorMatrix(errors.data(), 16, rows, cols, layout);
-      case OperandKind::kEncoded: break;
-    }
-    throw Error("no test view for encoded operands");
-  }
-  // The PE operands of element (r, c) for digit pass `pass`.
-  PeOperand Encoded(int64_t r, int64_t c, int pass) const {
-    const size_t at = static_cast<size_t>(layout == MatrixLayout::kRowMajor ? r * cols + c : c * rows + r);
-    switch (kind) {
-      case OperandKind::kWeight: return EncodeWeight(weights[at]);
-      case OperandKind::kActivation: return EncodeActivation(activations[at]);
-      case OperandKind::kFlagError: return EncodeFlagWord(flag_words[at]);
-      case OperandKind::kShiftError8: return EncodeShiftError8(errors[at]);
-      case OperandKind::kShiftError16: {
-        const ErrorDigits d = EncodeShiftError16(errors[at]);
-        return pass == 0 ? d.high : d.low;
-      }
-      case OperandKind::kEncoded: break;
-    }
-    throw Error("no test encoding for encoded operands");
-  }
-};
-
-// One stored element of `kind` and its value; kExtreme picks the largest magnitudes.
-void RandomElement(OperandKind kind, Fill fill, std::mt19937_64& rng, TestMatrix& m, size_t at, int16_t& value) {
-  const uint64_t bits = rng();
-  const bool negative = (bits >> 40) & 1;
-  switch (kind) {
-    case OperandKind::kWeight: {
-      const int8_t w = fill == Fill::kExtreme ? (negative ? int8_t{-128} : int8_t{127}) : static_cast<int8_t>(bits);
-      m.weights[at] = w;
-      value = w;
-      break;
-    }
-    case OperandKind::kActivation: {
-      const uint8_t a = fill == Fill::kExtreme ? uint8_t{255} : static_cast<uint8_t>(bits);
-      m.activations[at] = a;
-      value = a;
-      break;
-    }
-    case OperandKind::kFlagError: {
-      // Any 9-bit word, including the never-produced flag-1 magnitude-0 words.
-      const uint16_t word = fill == Fill::kExtreme ? static_cast<uint16_t>(negative ? 0x1FF : 0x17F)
-                                                   : static_cast<uint16_t>(bits & 0x1FF);
-      m.flag_words[at] = word;
-      value = q::FlagDecode(word);
-      break;
-    }
-    case OperandKind::kShiftError8: {
-      const int16_t e = fill == Fill::kExtreme ? (negative ? int16_t{-128} : int16_t{127})
-                                               : static_cast<int16_t>(static_cast<int8_t>(bits));
-      m.errors[at] = e;
-      value = e;
-      break;
-    }
-    case OperandKind::kShiftError16: {
-      const int16_t e = fill == Fill::kExtreme ? (negative ? int16_t{-32768} : int16_t{32767}) : static_cast<int16_t>(bits);
-      m.errors[at] = e;
-      value = e;
-      break;
-    }
-    case OperandKind::kEncoded: throw Error("no random encoded operands");
-  }
-}
-
-TestMatrix RandomMatrix(OperandKind kind, int64_t rows, int64_t cols, MatrixLayout layout, Fill fill,
-                        std::mt19937_64& rng) {
-  TestMatrix m;
-  m.kind = kind;
-  m.rows = rows;
-  m.cols = cols;
-  m.layout = layout;
-  const size_t size = static_cast<size_t>(rows * cols);
-  m.weights.resize(size);
-  m.activations.resize(size);
-  m.flag_words.resize(size);
-  m.errors.resize(size);
-  m.values.resize(size);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      const size_t at = static_cast<size_t>(layout == MatrixLayout::kRowMajor ? r * cols + c : c * rows + r);
-      RandomElement(kind, fill, rng, m, at, m.values[r * cols + c]);
-    }
-  }
-  return m;
-}
-
-std::vector<int64_t> NaiveGemm(const GemmShape& s, const std::vector<int16_t>& a, const std::vector<int16_t>& b) {
-  std::vector<int64_t> c(static_cast<size_t>(s.m * s.n), 0);
-  for (int64_t i = 0; i < s.m; ++i)
-    for (int64_t j = 0; j < s.n; ++j)
-      for (int64_t k = 0; k < s.k; ++k) c[i * s.n + j] += int64_t{a[i * s.k + k]} * b[k * s.n + j];
-  return c;
-}
+using namespace test_operands;  // TestMatrix, RandomMatrix, NaiveGemm (tests/common)
 
 // ---------------------------------------------------------------------------------------
 // (a) PE operand form and arithmetic.
@@ -621,30 +508,6 @@ TEST(GemmEngine, AccumulatorOverflowIsAnError) {
     FAIL() << "no overflow reported";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("overflow"), std::string::npos) << e.what();
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Throughput on ResNet-18 shapes (56 x 56 x 64 layer, batch 1: forward and weight
-// gradient of a 3 x 3 conv). Run with --gtest_also_run_disabled_tests.
-
-TEST(GemmEngine, DISABLED_ThroughputOnResNet18Shapes) {
-  std::mt19937_64 rng(51);
-  const GemmCase* cases[] = {&kGemmCases[0], &kGemmCases[1], &kGemmCases[4], &kGemmCases[5]};
-  for (Dataflow df : kDataflows) {
-    const GemmEngine engine({32, 32}, df);
-    for (const GemmCase* c : cases) {
-      const bool forward_or_error = c->filter == OperandKind::kWeight;
-      const GemmShape s = forward_or_error ? GemmShape{3136, 64, 576} : GemmShape{64, 576, 3136};
-      const TestMatrix a = RandomMatrix(c->ifmap, s.m, s.k, c->ifmap_layout, Fill::kRandom, rng);
-      const TestMatrix b = RandomMatrix(c->filter, s.k, s.n, c->filter_layout, Fill::kRandom, rng);
-      const auto start = std::chrono::steady_clock::now();
-      const GemmRun run = engine.Run(a.view(), b.view());
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("%s %-11s M=%lld N=%lld K=%lld: %.3f s, %.3g MAC/s (%.3g PE-pass MAC/s)\n", DataflowName(df), c->name,
-                  static_cast<long long>(s.m), static_cast<long long>(s.n), static_cast<long long>(s.k), seconds,
-                  run.macs / seconds, run.macs * run.passes / seconds);
-    }
   }
 }
 

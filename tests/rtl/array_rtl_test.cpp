@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -30,6 +31,7 @@
 #include "model/array/systolic_array.h"
 #include "rtl/harness/array_driver.h"
 #include "rtl/harness/register.h"
+#include "tests/common/operand_matrices.h"
 #include "verilated.h"
 
 namespace octet::rtl {
@@ -90,115 +92,10 @@ std::string ShapeName(const ArrayShape& s) { return std::to_string(s.rows) + "x"
 // ---------------------------------------------------------------------------------------
 // Operands in their stored formats (as tests/model/array_test.cpp), from fixed seeds.
 
-enum class Fill { kRandom, kExtreme };
-
-struct TestMatrix {
-  OperandKind kind = OperandKind::kWeight;
-  int64_t rows = 0, cols = 0;
-  MatrixLayout layout = MatrixLayout::kRowMajor;
-  std::vector<int8_t> weights;
-  std::vector<uint8_t> activations;
-  std::vector<uint16_t> flag_words;
-  std::vector<int16_t> errors;
-  std::vector<int16_t> values;  // decoded, [r][c]
-
-  model::OperandView view() const {
-    switch (kind) {
-      case OperandKind::kWeight: return model::WeightMatrix(weights.data(), rows, cols, layout);
-      case OperandKind::kActivation: return model::ActivationMatrix(activations.data(), rows, cols, layout);
-      case OperandKind::kFlagError: return model::FlagErrorMatrix(flag_words.data(), rows, cols, layout);
-      case OperandKind::kShiftError8: return model::ShiftErrorMatrix(errors.data(), 8, rows, cols, layout);
-      case OperandKind::kShiftError16: return model::ShiftErrorMatrix(errors.data(), 16, rows, cols, layout);
-      case OperandKind::kEncoded: break;
-    }
-    throw Error("no test view for encoded operands");
-  }
-  PeOperand Encoded(int64_t r, int64_t c, int pass) const {
-    const size_t at = static_cast<size_t>(layout == MatrixLayout::kRowMajor ? r * cols + c : c * rows + r);
-    switch (kind) {
-      case OperandKind::kWeight: return model::EncodeWeight(weights[at]);
-      case OperandKind::kActivation: return model::EncodeActivation(activations[at]);
-      case OperandKind::kFlagError: return model::EncodeFlagWord(flag_words[at]);
-      case OperandKind::kShiftError8: return model::EncodeShiftError8(errors[at]);
-      case OperandKind::kShiftError16: {
-        const model::ErrorDigits d = model::EncodeShiftError16(errors[at]);
-        return pass == 0 ? d.high : d.low;
-      }
-      case OperandKind::kEncoded: break;
-    }
-    throw Error("no test encoding for encoded operands");
-  }
-};
-
-void RandomElement(OperandKind kind, Fill fill, std::mt19937_64& rng, TestMatrix& m, size_t at, int16_t& value) {
-  const uint64_t bits = rng();
-  const bool negative = (bits >> 40) & 1;
-  const bool extreme = fill == Fill::kExtreme;
-  switch (kind) {
-    case OperandKind::kWeight: {
-      const int8_t w = extreme ? (negative ? int8_t{-128} : int8_t{127}) : static_cast<int8_t>(bits);
-      m.weights[at] = w;
-      value = w;
-      break;
-    }
-    case OperandKind::kActivation: {
-      const uint8_t a = extreme ? uint8_t{255} : static_cast<uint8_t>(bits);
-      m.activations[at] = a;
-      value = a;
-      break;
-    }
-    case OperandKind::kFlagError: {
-      // Any 9-bit word, the flag-1 magnitude-0 words included.
-      const uint16_t word = extreme ? static_cast<uint16_t>(negative ? 0x1FF : 0x17F) : static_cast<uint16_t>(bits & 0x1FF);
-      m.flag_words[at] = word;
-      value = q::FlagDecode(word);
-      break;
-    }
-    case OperandKind::kShiftError8: {
-      const int16_t e = extreme ? (negative ? int16_t{-128} : int16_t{127}) : static_cast<int16_t>(static_cast<int8_t>(bits));
-      m.errors[at] = e;
-      value = e;
-      break;
-    }
-    case OperandKind::kShiftError16: {
-      const int16_t e = extreme ? (negative ? int16_t{-32768} : int16_t{32767}) : static_cast<int16_t>(bits);
-      m.errors[at] = e;
-      value = e;
-      break;
-    }
-    case OperandKind::kEncoded: throw Error("no random encoded operands");
-  }
-}
-
-TestMatrix RandomMatrix(OperandKind kind, int64_t rows, int64_t cols, MatrixLayout layout, Fill fill,
-                        std::mt19937_64& rng) {
-  TestMatrix m;
-  m.kind = kind;
-  m.rows = rows;
-  m.cols = cols;
-  m.layout = layout;
-  const size_t size = static_cast<size_t>(rows * cols);
-  m.weights.resize(size);
-  m.activations.resize(size);
-  m.flag_words.resize(size);
-  m.errors.resize(size);
-  m.values.resize(size);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      const size_t at = static_cast<size_t>(layout == MatrixLayout::kRowMajor ? r * cols + c : c * rows + r);
-      RandomElement(kind, fill, rng, m, at, m.values[static_cast<size_t>(r * cols + c)]);
-    }
-  }
-  return m;
-}
-
-std::vector<int64_t> NaiveGemm(const GemmShape& s, const std::vector<int16_t>& a, const std::vector<int16_t>& b) {
-  std::vector<int64_t> c(static_cast<size_t>(s.m * s.n), 0);
-  for (int64_t i = 0; i < s.m; ++i)
-    for (int64_t j = 0; j < s.n; ++j)
-      for (int64_t k = 0; k < s.k; ++k) c[i * s.n + j] += int64_t{a[i * s.k + k]} * b[k * s.n + j];
-  return c;
-}
+using model::test_operands::Fill;
+using model::test_operands::NaiveGemm;
+using model::test_operands::RandomMatrix;
+using model::test_operands::TestMatrix;
 
 std::vector<int64_t> GoldenGemm(const GemmShape& s, const std::vector<int16_t>& a, const std::vector<int16_t>& b) {
   std::vector<int64_t> c(static_cast<size_t>(s.m * s.n), -1);
@@ -737,15 +634,18 @@ TEST(ArrayRtl, SpeedOfTheDefaultArray) {
       for (int64_t j = 0; j < s.n; ++j) request.filter.push_back(b.Encoded(k, j, 0));
     const int64_t before = driver.cycles_simulated();
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     const FoldResult result = driver.RunFold(request);
+    const double cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t cycles = driver.cycles_simulated() - before;
-    EXPECT_EQ(cycles, result.cycles);
+    EXPECT_LE(cycles - result.cycles, 1);  // plus the idle edge that loads a new dataflow
     EXPECT_EQ(result.values, NaiveGemm(s, a.values, b.values));
-    const double rate = static_cast<double>(cycles) / seconds;
-    std::printf("32x32 %s: %lld cycles in %.3f s: %.0f cycles/s (%.3g MAC/s)\n", DataflowName(df),
-                static_cast<long long>(cycles), seconds, rate, rate * 1024);
-    RecordProperty(std::string("cycles_per_second_") + DataflowName(df), std::to_string(static_cast<int64_t>(rate)));
+    // Wall clock, and this thread's CPU time (what an unloaded core gives).
+    const double rate = static_cast<double>(cycles) / seconds, cpu_rate = static_cast<double>(cycles) / cpu_seconds;
+    std::printf("32x32 %s: %lld cycles in %.3f s (%.3f s CPU): %.0f cycles/s wall, %.0f cycles/s CPU (%.3g MAC/s)\n",
+                DataflowName(df), static_cast<long long>(cycles), seconds, cpu_seconds, rate, cpu_rate, cpu_rate * 1024);
+    RecordProperty(std::string("cycles_per_cpu_second_") + DataflowName(df), std::to_string(static_cast<int64_t>(cpu_rate)));
   }
 }
 
