@@ -14,6 +14,7 @@ struct EmbeddedFile {
 const std::vector<EmbeddedFile>& Embedded_schemes();
 const std::vector<EmbeddedFile>& Embedded_nets();
 const std::vector<EmbeddedFile>& Embedded_configs();  // model/configs, in octet_model
+const std::vector<EmbeddedFile>& Embedded_tech();     // sim/report/tech, in octet_report
 
 }  // namespace octet
 

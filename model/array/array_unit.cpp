@@ -153,6 +153,8 @@ GemmRun ArrayUnit::Run(const GemmJob& j) {
   WaitUntilCycle(stores_done);
   c.stall_cycles += NowCycles() - before;
   c.macs += run.macs;
+  c.pe_macs += run.macs * j.passes;
+  if (j.flag_operand) c.flag_macs += run.macs * j.passes;
   residency_.Place(j.ifmap, ifmap_buffer.HalfCapacityBits());
   residency_.Place(j.filter, filter_buffer.HalfCapacityBits());
   residency_.Place(j.output, out_buffer.HalfCapacityBits());

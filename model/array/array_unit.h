@@ -26,6 +26,7 @@ namespace octet::model {
 struct GemmJob {
   GemmShape shape;
   int passes = 1;          // 2 when the ifmap is a 16-bit SQ error
+  bool flag_operand = false;  // the ifmap is 9-bit Flag QE2 words (counted as flag MACs)
   Stream ifmap, filter;    // elements = M*K and K*N; bits per element as stored
   Stream output;           // M*N results written back to DRAM at `output.bits`
   const OperandView* ifmap_view = nullptr;   // data mode

@@ -253,6 +253,7 @@ void Controller::ErrorGemm(int layer, const ErrorOperand& e3) {
   GemmJob job;
   job.shape = {g.gemm_n(), g.gemm_k(), g.gemm_m()};  // ifmap = e3 [P][K_out], filter = W_q [K_out][K]
   job.passes = e3.passes;
+  job.flag_operand = l.scheme->e2_mode == E2Mode::kFlag;
   job.ifmap = {l.Tensor("e3"), BufferId::kError, g.gemm_n() * g.gemm_m(), l.bits.e3};
   job.filter = {l.Tensor("W_q"), BufferId::kWeight, g.weight_count(), l.bits.weight_q};
   job.output = {l.Tensor("e4"), BufferId::kOutput, g.gemm_n() * g.gemm_k(), l.bits.psum, g.input_count()};
@@ -279,6 +280,7 @@ void Controller::WeightGradGemm(int layer, const ErrorOperand& e3) {
   GemmJob job;
   job.shape = {g.gemm_m(), g.gemm_k(), g.gemm_n()};  // ifmap = e3^T [K_out][P], filter = col [P][K]
   job.passes = e3.passes;
+  job.flag_operand = l.scheme->e2_mode == E2Mode::kFlag;
   job.ifmap = {l.Tensor("e3"), BufferId::kError, g.gemm_n() * g.gemm_m(), l.bits.e3};
   job.filter = {l.input_tensor, BufferId::kActivation, g.gemm_n() * g.gemm_k(), l.bits.activation, g.input_count()};
   job.output = {l.Tensor("g_W"), BufferId::kOutput, g.weight_count(), l.bits.psum};

@@ -37,6 +37,12 @@ struct Counters {
   int64_t cycles = 0;        // elapsed cycles of the phase
   int64_t stall_cycles = 0;  // of which waiting for DRAM
   int64_t macs = 0;          // useful MACs (M * N * K of each GEMM)
+  // Multiply-accumulates the PEs performed: macs x digit passes (a GEMM on 16-bit SQ
+  // errors runs twice, once per 8-bit digit). What the energy model charges per MAC.
+  int64_t pe_macs = 0;
+  // Of pe_macs, those with a 9-bit Flag QE2 operand (the error and weight-gradient GEMMs
+  // under a flag E2 scheme): the product is shifted by 7 when the flag is set.
+  int64_t flag_macs = 0;
   int64_t array_cycles = 0;  // cycles the array was computing (for utilisation)
   std::array<int64_t, kBufferCount> buffer_read_bits{};
   std::array<int64_t, kBufferCount> buffer_write_bits{};

@@ -35,6 +35,7 @@ int RunOctet(int argc, char** argv) {
   octet::cli::AddTraceCommand(app);
   octet::cli::AddRunCommand(app);
   octet::cli::AddAreaCommand(app);
+  octet::cli::AddReportCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);

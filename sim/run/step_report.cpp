@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "golden/core/error.h"
+
 namespace octet {
 
 using model::Counters;
@@ -26,6 +28,8 @@ nlohmann::json CountersJson(const Counters& c, const model::ArchConfig& config) 
   j["array_cycles"] = c.array_cycles;
   j["utilisation"] = Utilisation(c, config);
   j["macs"] = c.macs;
+  j["pe_macs"] = c.pe_macs;
+  j["flag_macs"] = c.flag_macs;
   for (int b = 0; b < kBufferCount; ++b) {
     const char* name = model::BufferName(static_cast<model::BufferId>(b));
     j["buffer_read_bits"][name] = c.buffer_read_bits[b];
@@ -98,14 +102,15 @@ nlohmann::json StepReportJson(const model::StepResult& r, const RunInfo& info) {
 }
 
 std::string StepReportCsv(const model::StepResult& r) {
-  std::string out = "layer,phase,cycles,stall_cycles,array_cycles,utilisation,macs";
+  std::string out = "layer,phase,cycles,stall_cycles,array_cycles,utilisation,macs,pe_macs,flag_macs";
   for (const char* kind : {"read", "write"})
     for (int b = 0; b < kBufferCount; ++b) out += fmt::format(",{}_buffer_{}_bits", model::BufferName(static_cast<model::BufferId>(b)), kind);
   out += ",dram_read_bytes,dram_write_bytes";
   for (int u = 0; u < kUnitCount; ++u) out += fmt::format(",{}_elements", model::UnitName(static_cast<model::UnitId>(u)));
   out += "\n";
   auto row = [&](const std::string& layer, const std::string& phase, const Counters& c) {
-    out += fmt::format("{},{},{},{},{},{:.6f},{}", layer, phase, c.cycles, c.stall_cycles, c.array_cycles, Utilisation(c, r.config), c.macs);
+    out += fmt::format("{},{},{},{},{},{:.6f},{},{},{}", layer, phase, c.cycles, c.stall_cycles, c.array_cycles,
+                       Utilisation(c, r.config), c.macs, c.pe_macs, c.flag_macs);
     for (int b = 0; b < kBufferCount; ++b) out += fmt::format(",{}", c.buffer_read_bits[b]);
     for (int b = 0; b < kBufferCount; ++b) out += fmt::format(",{}", c.buffer_write_bits[b]);
     out += fmt::format(",{},{}", c.dram_read_bytes, c.dram_write_bytes);
@@ -118,6 +123,75 @@ std::string StepReportCsv(const model::StepResult& r) {
   }
   row("step", "total", r.total);
   return out;
+}
+
+namespace {
+
+int64_t CounterAt(const nlohmann::json& object, const std::string& key, const std::string& origin,
+                  const std::string& where) {
+  if (!object.contains(key) || !object.at(key).is_number_integer())
+    Fail("{}: {}.{} is missing or not an integer", origin, where, key);
+  return object.at(key).get<int64_t>();
+}
+
+Counters CountersFromJson(const nlohmann::json& j, const std::string& origin, const std::string& where) {
+  if (!j.is_object()) Fail("{}: {} is not a JSON object", origin, where);
+  Counters c;
+  c.cycles = CounterAt(j, "cycles", origin, where);
+  c.stall_cycles = CounterAt(j, "stall_cycles", origin, where);
+  c.array_cycles = CounterAt(j, "array_cycles", origin, where);
+  c.macs = CounterAt(j, "macs", origin, where);
+  c.pe_macs = CounterAt(j, "pe_macs", origin, where);
+  c.flag_macs = CounterAt(j, "flag_macs", origin, where);
+  for (int b = 0; b < kBufferCount; ++b) {
+    const char* name = model::BufferName(static_cast<model::BufferId>(b));
+    c.buffer_read_bits[b] = CounterAt(j.value("buffer_read_bits", nlohmann::json::object()), name, origin, where + ".buffer_read_bits");
+    c.buffer_write_bits[b] = CounterAt(j.value("buffer_write_bits", nlohmann::json::object()), name, origin, where + ".buffer_write_bits");
+  }
+  c.dram_read_bytes = CounterAt(j, "dram_read_bytes", origin, where);
+  c.dram_write_bytes = CounterAt(j, "dram_write_bytes", origin, where);
+  for (int u = 0; u < kUnitCount; ++u)
+    c.unit_elements[u] = CounterAt(j.value("unit_elements", nlohmann::json::object()),
+                                   model::UnitName(static_cast<model::UnitId>(u)), origin, where + ".unit_elements");
+  return c;
+}
+
+std::string StringAt(const nlohmann::json& j, const std::string& key, const std::string& origin) {
+  if (!j.contains(key) || !j.at(key).is_string()) Fail("{}: {} is missing or not a string", origin, key);
+  return j.at(key).get<std::string>();
+}
+
+}  // namespace
+
+bool IsStepReportJson(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j.contains("format") && j.at("format") == "octet-run";
+}
+
+model::StepResult StepResultFromJson(const nlohmann::json& j, const std::string& origin, RunInfo* info) {
+  if (!j.is_object() || !j.contains("format") || j.at("format") != "octet-run")
+    Fail("{}: not an octet run result (\"format\": \"octet-run\")", origin);
+  if (!j.contains("config")) Fail("{}: config is missing", origin);
+  model::StepResult r;
+  r.config = model::ParseArchConfig(j.at("config").dump(), origin + ": config");
+  if (!j.contains("cycles") || !j.at("cycles").is_number_integer()) Fail("{}: cycles is missing or not an integer", origin);
+  r.cycles = j.at("cycles").get<int64_t>();
+  if (!j.contains("layers") || !j.at("layers").is_array()) Fail("{}: layers is missing or not an array", origin);
+  for (const nlohmann::json& l : j.at("layers")) {
+    model::LayerStats layer;
+    layer.name = StringAt(l, "name", origin);
+    if (!l.contains("phases")) Fail("{}: layer {} has no phases", origin, layer.name);
+    for (int p = 0; p < kPhaseCount; ++p) {
+      const std::string phase = model::PhaseName(static_cast<model::Phase>(p));
+      if (!l.at("phases").contains(phase)) Fail("{}: layer {} has no phase {}", origin, layer.name, phase);
+      layer.phases[p] = CountersFromJson(l.at("phases").at(phase), origin, layer.name + "." + phase);
+    }
+    r.total += layer.Total();
+    r.layers.push_back(std::move(layer));
+  }
+  if (info) *info = {StringAt(j, "source", origin), StringAt(j, "mode", origin), StringAt(j, "network", origin),
+                     StringAt(j, "scheme", origin)};
+  return r;
 }
 
 }  // namespace octet

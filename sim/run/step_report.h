@@ -25,4 +25,11 @@ std::vector<std::string> FormatStepTable(const model::StepResult& result, const 
 nlohmann::json StepReportJson(const model::StepResult& result, const RunInfo& info);
 std::string StepReportCsv(const model::StepResult& result);
 
+// Reads back a StepReportJson document (`octet run --json`): the configuration and every
+// counter, so a saved run can be priced again without simulating it. One-line errors
+// name `origin` and the key.
+model::StepResult StepResultFromJson(const nlohmann::json& json, const std::string& origin, RunInfo* info);
+// True if the text is a JSON object whose "format" is "octet-run".
+bool IsStepReportJson(const std::string& text);
+
 }  // namespace octet

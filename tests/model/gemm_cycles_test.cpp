@@ -130,6 +130,11 @@ TEST_P(GemmCycles, ComputeBoundPhasesMatchTheClosedForm) {
         << "cycles " << got.cycles << ", of which stalled " << got.stall_cycles;
     EXPECT_EQ(got.macs, e.shape.m * e.shape.n * e.shape.k);
     EXPECT_EQ(got.macs, want.macs);
+    // The PEs run every digit pass; flag words are the streamed error operand of the two
+    // backward GEMMs under a flag E2 scheme (wageubn8), never of the forward GEMM.
+    EXPECT_EQ(got.pe_macs, got.macs * e.passes);
+    const bool flagged = e.phase != Phase::kForward && scheme.e2_mode == E2Mode::kFlag;
+    EXPECT_EQ(got.flag_macs, flagged ? got.pe_macs : 0);
     // The DRAM port moves a fold's operands in a cycle or two: the phase is compute-bound.
     EXPECT_LE(got.stall_cycles, want.folds + 2) << "cycles " << got.cycles;
   }
@@ -137,6 +142,7 @@ TEST_P(GemmCycles, ComputeBoundPhasesMatchTheClosedForm) {
   for (Phase phase : {Phase::kBn, Phase::kQuantize, Phase::kUpdate}) {
     EXPECT_EQ(stats.phases[static_cast<int>(phase)].array_cycles, 0) << model::PhaseName(phase);
     EXPECT_EQ(stats.phases[static_cast<int>(phase)].macs, 0) << model::PhaseName(phase);
+    EXPECT_EQ(stats.phases[static_cast<int>(phase)].pe_macs, 0) << model::PhaseName(phase);
   }
   EXPECT_EQ(result.total.macs, p * k_out * crs * 3);
 }

@@ -207,6 +207,19 @@ TEST_F(NetworkTrace, ShapeOnlyCountsEqualDataCounts) {
       const model::StepResult shape =
           model::SimulateStep(config, ProgramForTopology(LoadTopology("tiny-resnet", 2), LoadScheme(scheme)), nullptr);
       EXPECT_EQ(shape.cycles, data.result.cycles) << scheme;
+      // The action counts the energy model charges: flag MACs under wageubn8's flag E2,
+      // two digit passes of the backward GEMMs under wageubn16's 16-bit SQ errors.
+      const model::Counters& total = data.result.total;
+      const model::Counters& forward = data.result.layers.front().phases[static_cast<int>(model::Phase::kForward)];
+      EXPECT_EQ(forward.pe_macs, forward.macs);
+      EXPECT_EQ(forward.flag_macs, 0);
+      if (std::string(scheme) == "wageubn8") {
+        EXPECT_GT(total.flag_macs, 0);
+        EXPECT_EQ(total.pe_macs, total.macs);
+      } else {
+        EXPECT_EQ(total.flag_macs, 0);
+        EXPECT_GT(total.pe_macs, total.macs);
+      }
       ASSERT_EQ(shape.layers.size(), data.result.layers.size());
       for (size_t i = 0; i < shape.layers.size(); ++i) {
         EXPECT_EQ(shape.layers[i].name, data.result.layers[i].name);

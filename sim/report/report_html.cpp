@@ -1,0 +1,283 @@
+#include "sim/report/report_html.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace octet::report {
+namespace {
+
+// One colour per phase, per energy group: readable on white, distinct in print.
+constexpr const char* kPhaseColours[model::kPhaseCount] = {"#4e79a7", "#f28e2b", "#e15759",
+                                                           "#76b7b2", "#59a14f", "#b07aa1"};
+
+const char* GroupColour(const std::string& group) {
+  if (group == "array") return "#4e79a7";
+  if (group == "vector units") return "#f28e2b";
+  if (group == "buffers") return "#59a14f";
+  if (group == "DRAM") return "#e15759";
+  return "#9c755f";
+}
+
+struct Segment {
+  double value = 0;
+  std::string colour;
+  std::string tooltip;
+};
+
+struct Bar {
+  std::string label;
+  std::vector<Segment> segments;
+  std::string value_text;  // printed after the bar
+};
+
+struct LegendEntry {
+  std::string label, colour;
+};
+
+// A horizontal bar chart, one row per bar, segments stacked left to right, scaled to the
+// longest bar. Zero-width segments are left out (they would draw nothing).
+std::string BarChart(const std::string& id, const std::string& title, const std::vector<Bar>& bars,
+                     const std::vector<LegendEntry>& legend) {
+  constexpr int kLabelWidth = 170, kBarWidth = 520, kValueWidth = 150, kRow = 22, kBarHeight = 16, kTop = 8;
+  const int legend_height = legend.empty() ? 0 : 28;
+  const int width = kLabelWidth + kBarWidth + kValueWidth;
+  const int height = kTop + static_cast<int>(bars.size()) * kRow + legend_height + 4;
+  double longest = 0;
+  for (const Bar& b : bars) {
+    double sum = 0;
+    for (const Segment& s : b.segments) sum += s.value;
+    longest = std::max(longest, sum);
+  }
+  std::string svg = fmt::format(
+      "<svg id=\"{0}\" class=\"chart\" role=\"img\" aria-label=\"{1}\" xmlns=\"http://www.w3.org/2000/svg\" "
+      "width=\"{2}\" height=\"{3}\" viewBox=\"0 0 {2} {3}\">\n<title>{1}</title>\n",
+      id, HtmlEscape(title), width, height);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const Bar& b = bars[i];
+    const int y = kTop + static_cast<int>(i) * kRow;
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"label\">{}</text>\n", kLabelWidth - 6,
+                       y + kBarHeight - 3, HtmlEscape(b.label));
+    double x = kLabelWidth;
+    for (const Segment& s : b.segments) {
+      const double w = longest > 0 ? kBarWidth * s.value / longest : 0;
+      if (w <= 0) continue;
+      svg += fmt::format("<rect x=\"{:.2f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
+                         x, y, std::max(w, 0.5), kBarHeight, s.colour, HtmlEscape(s.tooltip));
+      x += w;
+    }
+    svg += fmt::format("<text x=\"{:.2f}\" y=\"{}\" class=\"value\">{}</text>\n", x + 6, y + kBarHeight - 3,
+                       HtmlEscape(b.value_text));
+  }
+  double lx = kLabelWidth;
+  const int ly = kTop + static_cast<int>(bars.size()) * kRow + 10;
+  for (const LegendEntry& e : legend) {
+    svg += fmt::format("<rect x=\"{:.0f}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
+                       "<text x=\"{:.0f}\" y=\"{}\" class=\"label\">{}</text>\n",
+                       lx, ly, e.colour, lx + 16, ly + 10, HtmlEscape(e.label));
+    lx += 24 + 7.5 * static_cast<double>(e.label.size());
+  }
+  return svg + "</svg>\n";
+}
+
+std::string Number(int64_t n) {
+  // Thousands separated by thin spaces would not survive copy and paste into a
+  // spreadsheet; commas do.
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string Ratio(double value, const char* spec) { return value > 0 ? fmt::format(fmt::runtime(spec), value) : "-"; }
+
+std::string CyclesChart(const Report& r) {
+  std::vector<Bar> bars;
+  for (const LayerReport& l : r.layers) {
+    Bar bar{l.name, {}, fmt::format("{} cycles", Number(l.total.counters.cycles))};
+    for (int p = 0; p < model::kPhaseCount; ++p)
+      bar.segments.push_back({static_cast<double>(l.phases[p].counters.cycles), kPhaseColours[p],
+                              fmt::format("{} {}: {} cycles", l.name, l.phases[p].phase, Number(l.phases[p].counters.cycles))});
+    bars.push_back(bar);
+  }
+  std::vector<LegendEntry> legend;
+  for (int p = 0; p < model::kPhaseCount; ++p)
+    legend.push_back({model::PhaseName(static_cast<model::Phase>(p)), kPhaseColours[p]});
+  return BarChart("chart-cycles", "Cycles per layer and phase", bars, legend);
+}
+
+std::string EnergyChart(const Report& r) {
+  const std::vector<double> percent = r.EnergyPercent();
+  std::vector<Bar> bars;
+  std::vector<LegendEntry> legend;
+  for (int i = 0; i < kEnergyComponentCount; ++i) {
+    const auto c = static_cast<EnergyComponent>(i);
+    if (c == EnergyComponent::kLeakage && !r.leakage_modelled) continue;
+    const std::string group = EnergyComponentGroup(c);
+    const double pj = r.step.energy.pj[i];
+    bars.push_back({EnergyComponentName(c),
+                    {{pj, GroupColour(group), fmt::format("{}: {:.1f} nJ, {:.2f} %", EnergyComponentName(c), pj * 1e-3, percent[i])}},
+                    fmt::format("{:.1f} nJ ({:.1f} %)", pj * 1e-3, percent[i])});
+    if (std::none_of(legend.begin(), legend.end(), [&](const LegendEntry& e) { return e.label == group; }))
+      legend.push_back({group, GroupColour(group)});
+  }
+  return BarChart("chart-energy", "Energy of the training step by component", bars, legend);
+}
+
+std::string AreaChart(const AreaBreakdown& area) {
+  const double total = area.TotalMm2();
+  std::vector<Bar> bars;
+  for (const AreaItem& a : area.items) {
+    const bool sram = a.kib > 0;
+    const double percent = total > 0 ? 100 * a.mm2 / total : 0;
+    bars.push_back({a.name,
+                    {{a.mm2, sram ? "#59a14f" : "#4e79a7", fmt::format("{}: {:.4f} mm2, {:.1f} %", a.name, a.mm2, percent)}},
+                    fmt::format("{:.3f} mm2 ({:.1f} %)", a.mm2, percent)});
+  }
+  return BarChart("chart-area", "Area by block", bars, {{"logic (synthesised)", "#4e79a7"}, {"SRAM buffers", "#59a14f"}});
+}
+
+std::string Cell(const std::string& text, bool numeric = true) {
+  return fmt::format("<td{}>{}</td>", numeric ? " class=\"n\"" : "", HtmlEscape(text));
+}
+
+std::string LayerTable(const Report& r) {
+  std::string html =
+      "<table id=\"table-layers\"><thead><tr><th>layer</th><th>phase</th><th>cycles</th><th>stall</th><th>time (us)</th>"
+      "<th>util %</th><th>MACs</th><th>energy (nJ)</th><th>pJ/MAC</th><th>power (W)</th><th>TOPS/W</th></tr></thead><tbody>\n";
+  auto row = [&](const ReportRow& x, const char* css) {
+    const Metrics& m = x.metrics;
+    html += fmt::format("<tr class=\"{}\">", css) + Cell(x.layer, false) + Cell(x.phase, false) + Cell(Number(x.counters.cycles)) +
+            Cell(Number(x.counters.stall_cycles)) + Cell(fmt::format("{:.2f}", m.seconds * 1e6)) +
+            Cell(fmt::format("{:.1f}", 100 * m.utilisation)) + Cell(Number(x.counters.macs)) +
+            Cell(fmt::format("{:.1f}", m.energy_pj * 1e-3)) + Cell(Ratio(m.pj_per_mac, "{:.3f}")) +
+            Cell(Ratio(m.power_w, "{:.3f}")) + Cell(Ratio(m.tops_per_w, "{:.3f}")) + "</tr>\n";
+  };
+  for (const LayerReport& l : r.layers) {
+    for (const ReportRow& p : l.phases) row(p, "phase");
+    row(l.total, "layer-total");
+  }
+  row(r.step, "step-total");
+  return html + "</tbody></table>\n";
+}
+
+std::string EnergyTable(const Report& r) {
+  const std::vector<double> percent = r.EnergyPercent();
+  std::string html =
+      "<table id=\"table-energy\"><thead><tr><th>component</th><th>group</th><th>energy (nJ)</th><th>%</th></tr></thead><tbody>\n";
+  for (int i = 0; i < kEnergyComponentCount; ++i) {
+    const auto c = static_cast<EnergyComponent>(i);
+    if (c == EnergyComponent::kLeakage && !r.leakage_modelled) continue;
+    html += "<tr>" + Cell(EnergyComponentName(c), false) + Cell(EnergyComponentGroup(c), false) +
+            Cell(fmt::format("{:.1f}", r.step.energy.pj[i] * 1e-3)) + Cell(fmt::format("{:.2f}", percent[i])) + "</tr>\n";
+  }
+  html += "<tr class=\"step-total\">" + Cell("total", false) + Cell("", false) +
+          Cell(fmt::format("{:.1f}", r.step.metrics.energy_pj * 1e-3)) + Cell("100.00") + "</tr>\n";
+  return html + "</tbody></table>\n";
+}
+
+std::string ActionTable(const Report& r) {
+  const ActionEnergies& a = r.actions;
+  std::string html = "<table id=\"table-actions\"><thead><tr><th>action</th><th>energy</th></tr></thead><tbody>\n";
+  auto row = [&](const std::string& action, const std::string& energy) {
+    html += "<tr>" + Cell(action, false) + Cell(energy) + "</tr>\n";
+  };
+  row("MAC (8-bit operands)", fmt::format("{:.4f} pJ", a.mac_pj));
+  row("MAC (9-bit flag operand)", fmt::format("{:.4f} pJ", a.flag_mac_pj));
+  for (int u = 0; u < model::kUnitCount; ++u)
+    row(fmt::format("{} element", model::UnitName(static_cast<model::UnitId>(u))), fmt::format("{:.4f} pJ", a.unit_element_pj[u]));
+  row("update element outside the update phase (Q_W, Q of BN gradients)", fmt::format("{:.4f} pJ", a.update_quantize_pj));
+  for (int b = 0; b < model::kBufferCount; ++b)
+    row(fmt::format("{} buffer read / write, per bit", model::BufferName(static_cast<model::BufferId>(b))),
+        fmt::format("{:.4f} / {:.4f} pJ", a.buffer_read_pj_per_bit[b], a.buffer_write_pj_per_bit[b]));
+  row("DRAM, per byte", fmt::format("{:.2f} pJ", a.dram_pj_per_byte));
+  row("leakage", r.leakage_modelled ? fmt::format("{:.4f} W", a.leakage_w) : "not modelled");
+  return html + "</tbody></table>\n";
+}
+
+std::string AreaTable(const AreaBreakdown& area) {
+  const double total = area.TotalMm2();
+  std::string html =
+      "<table id=\"table-area\"><thead><tr><th>item</th><th>block</th><th>instances</th><th>NAND2 eq</th><th>KiB</th>"
+      "<th>mm2</th><th>%</th><th>note</th></tr></thead><tbody>\n";
+  for (const AreaItem& a : area.items)
+    html += "<tr>" + Cell(a.name, false) + Cell(a.block, false) + Cell(Number(a.instances)) +
+            Cell(fmt::format("{:.1f}", a.nand2_eq)) + Cell(a.kib > 0 ? fmt::format("{}", a.kib) : "") +
+            Cell(fmt::format("{:.4f}", a.mm2)) + Cell(fmt::format("{:.2f}", total > 0 ? 100 * a.mm2 / total : 0.0)) +
+            Cell(a.note, false) + "</tr>\n";
+  html += "<tr class=\"step-total\">" + Cell("total", false) + Cell("", false) + Cell("") + Cell("") + Cell("") +
+          Cell(fmt::format("{:.4f}", total)) + Cell("100.00") + Cell("", false) + "</tr>\n";
+  return html + "</tbody></table>\n";
+}
+
+constexpr const char* kStyle = R"(body{font-family:sans-serif;margin:2em;color:#222;max-width:75em}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
+th,td{border:1px solid #ccc;padding:2px 6px}th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.layer-total td{font-weight:bold;background:#f6f6f6}tr.step-total td{font-weight:bold;background:#e8eef6}
+dl.summary{display:grid;grid-template-columns:max-content auto;gap:2px 1em}dl.summary dt{font-weight:bold}dl.summary dd{margin:0}
+svg.chart text{font-size:12px;fill:#222}svg.chart text.value{fill:#555})";
+
+}  // namespace
+
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    switch (ch) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
+std::string ReportHtml(const Report& r) {
+  const model::ArchConfig& cfg = r.config;
+  const Metrics& m = r.step.metrics;
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  html += fmt::format("<title>Octet report: {}</title>\n<style>\n{}\n</style>\n</head>\n<body>\n",
+                      HtmlEscape(r.info.network), kStyle);
+  html += fmt::format("<h1>Octet report: {}</h1>\n", HtmlEscape(r.info.network));
+  html += "<dl class=\"summary\">\n";
+  auto item = [&](const std::string& key, const std::string& value) {
+    html += fmt::format("<dt>{}</dt><dd>{}</dd>\n", HtmlEscape(key), HtmlEscape(value));
+  };
+  item("source", fmt::format("{} ({})", r.info.source, r.info.mode));
+  item("scheme", r.info.scheme);
+  item("architecture", fmt::format("{}: {}x{} array, {}, {} MHz, buffers {}/{}/{}/{} KiB (act/weight/error/output)",
+                                   cfg.name, cfg.array_rows, cfg.array_cols, model::DataflowName(cfg.dataflow),
+                                   cfg.clock_mhz, cfg.act_buffer_kib, cfg.weight_buffer_kib, cfg.error_buffer_kib,
+                                   cfg.output_buffer_kib));
+  item("technology", fmt::format("{} ({})", r.tech_name, r.tech_origin));
+  item("cycles", fmt::format("{} ({:.3f} ms)", Number(r.step.counters.cycles), m.seconds * 1e3));
+  item("MACs", fmt::format("{} (array utilisation {:.1f} %)", Number(r.step.counters.macs), 100 * m.utilisation));
+  item("energy", fmt::format("{:.3f} uJ", m.energy_pj * 1e-6));
+  item("average power", Ratio(m.power_w, "{:.3f} W"));
+  item("pJ per MAC", Ratio(m.pj_per_mac, "{:.3f}"));
+  item("TOPS/W", Ratio(m.tops_per_w, "{:.3f}"));
+  item("area", r.area ? fmt::format("{:.3f} mm2", r.area->TotalMm2()) : "not computed (--no-area)");
+  html += "</dl>\n";
+
+  html += "<h2>Cycles per layer and phase</h2>\n" + CyclesChart(r);
+  html += "<h2>Energy by component</h2>\n" + EnergyChart(r) + EnergyTable(r);
+  if (!r.leakage_modelled) html += "<p>Leakage is not modelled: the technology table has no leakage figure.</p>\n";
+  html += "<h2>Area by block</h2>\n";
+  if (r.area)
+    html += AreaChart(*r.area) + AreaTable(*r.area);
+  else
+    html += "<p>Not computed (--no-area).</p>\n";
+  html += "<h2>Per layer and phase</h2>\n" + LayerTable(r);
+  html += "<h2>Energy per action</h2>\n" + ActionTable(r);
+  html += "<p>Model and sources: docs/energy-area.md.</p>\n</body>\n</html>\n";
+  return html;
+}
+
+}  // namespace octet::report
