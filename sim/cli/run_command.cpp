@@ -8,6 +8,8 @@
 
 #include "golden/core/error.h"
 #include "golden/core/text_file.h"
+#include "model/array/gemm_backend.h"
+#include "rtl/harness/register.h"
 #include "sim/cli/commands.h"
 #include "sim/io/progress_line.h"
 #include "sim/run/model_run.h"
@@ -23,7 +25,29 @@ struct RunOptions {
   int64_t batch = 1;
   std::string json, csv;
   bool progress = true;
+  std::string array_backend = "engine";
 };
+
+// "engine (the fast GemmEngine (default)), rtl (...)": the registered array backends.
+std::string ArrayBackendList() {
+  std::string list;
+  for (const auto& [name, description] : model::GemmBackends())
+    list += fmt::format("{}{} ({})", list.empty() ? "" : "; ", name, description);
+  return list;
+}
+
+// Fails, naming the configuration as the user gave it, when the backend is unknown or cannot
+// run this array (the RTL array exists in a few sizes only); before any trace is read, so
+// nothing is simulated or written. Making the backend is the check: whatever a backend
+// refuses, it refuses here.
+void CheckArrayBackend(const RunOptions& o, const model::ArchConfig& config) {
+  try {
+    model::MakeGemmBackend(o.array_backend, {config.array_rows, config.array_cols}, config.dataflow);
+  } catch (const Error& e) {
+    Fail("--array-backend {} with --config {} ({}x{} array, {}): {}", o.array_backend, o.config, config.array_rows,
+         config.array_cols, model::DataflowName(config.dataflow), e.what());
+  }
+}
 
 // The step's progress on stderr while the model runs: a line redrawn in place as each
 // layer's forward, backward and update starts, on a terminal only (silent in logs and
@@ -70,6 +94,7 @@ void WriteReports(const RunOptions& o, const model::StepResult& result, const Ru
 }  // namespace
 
 void AddRunCommand(CLI::App& app) {
+  rtl::RegisterRtlBackends();  // before the help text lists the backends
   auto o = std::make_shared<RunOptions>();
   auto* run = app.add_subcommand(
       "run",
@@ -84,14 +109,19 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--json", o->json, "Also write the results as JSON to this file");
   run->add_option("--csv", o->csv, "Also write the results as CSV to this file");
   run->add_flag("!--no-progress", o->progress, "Do not show the progress line (shown on a terminal only)");
+  run->add_option("--array-backend", o->array_backend,
+                  "Where the array's values come from in a trace run (same values and counters from each): " +
+                      ArrayBackendList())
+      ->capture_default_str();
   run->callback([o] {
     const model::ArchConfig config = model::LoadArchConfig(o->config);
+    CheckArrayBackend(*o, config);
     RunProgress progress(o->progress);
     if (std::filesystem::is_directory(o->target)) {
-      const ModelTraceRun r = RunTraceOnModel(o->target, config, nullptr, progress.Callback());
+      const ModelTraceRun r = RunTraceOnModel(o->target, config, nullptr, progress.Callback(), o->array_backend);
       progress.Clear();
       const TraceManifest m = LoadTraceManifest(o->target);
-      WriteReports(*o, r.result, {o->target, "data", r.network, m.scheme.name});
+      WriteReports(*o, r.result, {o->target, "data", r.network, m.scheme.name, o->array_backend});
       if (!r.check.bit_exact) {
         fmt::print("MISMATCH {}\n", r.check.mismatch);
         throw CLI::RuntimeError(1);
@@ -100,6 +130,10 @@ void AddRunCommand(CLI::App& app) {
                  r.check.elements_checked);
       return;
     }
+    // A shape-only run counts without values: the array backend would never be called.
+    if (o->array_backend != "engine")
+      Fail("{}: --array-backend {} needs a trace directory (a shape-only run computes no values)", o->target,
+           o->array_backend);
     const Topology topology = LoadTopology(o->target, o->batch);
     const Scheme scheme = LoadScheme(o->scheme);
     const model::StepProgram program = ProgramForTopology(topology, scheme);
