@@ -11,5 +11,6 @@ void AddTraceCommand(CLI::App& app);
 void AddListCommands(CLI::App& app);
 void AddRunCommand(CLI::App& app);
 void AddAreaCommand(CLI::App& app);
+void AddRegressCommand(CLI::App& app);
 
 }  // namespace octet::cli

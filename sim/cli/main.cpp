@@ -28,6 +28,7 @@ int RunOctet(int argc, char** argv) {
   octet::cli::AddTraceCommand(app);
   octet::cli::AddRunCommand(app);
   octet::cli::AddAreaCommand(app);
+  octet::cli::AddRegressCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);

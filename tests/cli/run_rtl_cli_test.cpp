@@ -85,16 +85,6 @@ INSTANTIATE_TEST_SUITE_P(Traces, RtlArrayBackend,
 
 // --- Errors: one line, exit 2, no report left behind ----------------------------------
 
-void ExpectRunError(const ScratchDir& dir, std::vector<std::string> args, const std::vector<std::string>& mentions) {
-  const fs::path out = dir.path() / "out";
-  fs::create_directories(out);
-  args.insert(args.end(), {"--json", (out / "r.json").string(), "--csv", (out / "r.csv").string()});
-  const CommandResult r = OctetRun(args);
-  ExpectCliError(r, mentions);
-  EXPECT_EQ(r.out, "") << r.Describe();
-  for (const auto& f : ListFiles(out)) ADD_FAILURE() << "left behind: " << f << "\n" << r.Describe();
-}
-
 TEST(RunRtlCliErrors, ArraySizeWithoutAVerilatedInstance) {
   ScratchDir dir;
   const std::string config = WriteArrayConfig(dir, 16, 8, "ws");
