@@ -52,13 +52,13 @@ class Accelerator : public sc_core::sc_module {
     controller.update(update);
   }
 
-  void Configure(const ArchConfig& c) {
+  void Configure(const ArchConfig& c, const std::string& array_backend) {
     dram.Configure(c.dram_bytes_per_cycle, c.dram_latency_cycles);
     act_buffer.Configure(c.act_buffer_kib);
     weight_buffer.Configure(c.weight_buffer_kib);
     error_buffer.Configure(c.error_buffer_kib);
     output_buffer.Configure(c.output_buffer_kib);
-    array.Configure({c.array_rows, c.array_cols}, c.dataflow);
+    array.Configure({c.array_rows, c.array_cols}, c.dataflow, array_backend);
     const UnitThroughput& u = c.units;
     bn.Configure(u.bn, u.max_abs);
     act.Configure(u.act, u.max_abs);
@@ -94,10 +94,10 @@ Accelerator& Instance() {
 }  // namespace
 
 StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data,
-                        const ProgressCallback& progress) {
+                        const ProgressCallback& progress, const std::string& array_backend) {
   config.Validate(config.name);
   Accelerator& acc = Instance();
-  acc.Configure(config);
+  acc.Configure(config, array_backend);
   const int64_t start = NowCycles();
   acc.controller.Start(program, data, progress);
   sc_core::sc_start();  // returns when the controller waits for its next step

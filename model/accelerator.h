@@ -4,6 +4,8 @@
 // snapshots its configuration into the units and simulates one training step.
 #pragma once
 
+#include <string>
+
 #include "model/config/arch_config.h"
 #include "model/control/controller.h"
 #include "model/control/step_program.h"
@@ -22,7 +24,14 @@ struct StepResult {
 // runs shape-only (the same counts, no values); otherwise data's layer states and boundary
 // tensors are read and every tensor of the step is written into it. `progress`, if set, is
 // called as the controller starts each layer's forward, backward and update.
+//
+// `array_backend` names where the array's values come from (gemm_backend.h: "engine", or
+// "rtl" once registered). It is a choice of the simulation, not of the hardware, so it is
+// not part of ArchConfig: every backend gives the same values and counters (the array unit
+// checks the cycles against the closed form). Shape-only runs compute no values and never
+// call the backend; an unknown name, or a backend that cannot run `config`'s array, is an
+// octet::Error before the step starts.
 StepResult SimulateStep(const ArchConfig& config, const StepProgram& program, StepData* data,
-                        const ProgressCallback& progress = {});
+                        const ProgressCallback& progress = {}, const std::string& array_backend = "engine");
 
 }  // namespace octet::model

@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include "golden/core/error.h"
 #include "golden/core/text_file.h"
+#include "model/array/gemm_backend.h"
+#include "rtl/harness/register.h"
 #include "sim/report/report_html.h"
 #include "sim/report/report_writers.h"
 #include "sim/run/model_run.h"
@@ -30,7 +33,20 @@ model::ProgressCallback RunProgress::Callback() {
   };
 }
 
+namespace {
+
+// "engine (...); rtl (...)": the registered array backends with their descriptions.
+std::string ArrayBackendList() {
+  std::string list;
+  for (const auto& [name, description] : model::GemmBackends())
+    list += fmt::format("{}{} ({})", list.empty() ? "" : "; ", name, description);
+  return list;
+}
+
+}  // namespace
+
 void AddTargetOptions(CLI::App& command, TargetOptions& o) {
+  rtl::RegisterRtlBackends();
   command.add_option("target", o.target, "Trace directory, network name, network spec (.json) or SCALE-Sim CSV")
       ->required();
   command.add_option("--config", o.config, "Architecture: built-in name, JSON file or SCALE-Sim .cfg (docs/configuration.md)")
@@ -38,23 +54,43 @@ void AddTargetOptions(CLI::App& command, TargetOptions& o) {
   command.add_option("--scheme", o.scheme, "Scheme of a topology run (a trace carries its own)")->capture_default_str();
   command.add_option("--batch", o.batch, "Batch size of a topology run")->capture_default_str()->check(CLI::Range(1, 65536));
   command.add_flag("!--no-progress", o.progress, "Do not show the progress line (shown on a terminal only)");
+  command.add_option("--array-backend", o.array_backend,
+                     "Where the array's values come from in a trace run (same values and counters from each): " +
+                         ArrayBackendList())
+      ->capture_default_str();
+}
+
+// Making the backend is the check: whatever a backend refuses, it refuses here.
+void CheckArrayBackend(const TargetOptions& o, const model::ArchConfig& config) {
+  try {
+    model::MakeGemmBackend(o.array_backend, {config.array_rows, config.array_cols}, config.dataflow);
+  } catch (const Error& e) {
+    Fail("--array-backend {} with --config {} ({}x{} array, {}): {}", o.array_backend, o.config, config.array_rows,
+         config.array_cols, model::DataflowName(config.dataflow), e.what());
+  }
 }
 
 TargetRun RunTarget(const TargetOptions& o, const model::ArchConfig& config) {
-  RunProgress progress(o.progress);
+  CheckArrayBackend(o, config);
   TargetRun run;
   if (std::filesystem::is_directory(o.target)) {
-    ModelTraceRun r = RunTraceOnModel(o.target, config, nullptr, progress.Callback());
+    RunProgress progress(o.progress);
+    ModelTraceRun r = RunTraceOnModel(o.target, config, nullptr, progress.Callback(), o.array_backend);
     progress.Clear();
     const TraceManifest m = LoadTraceManifest(o.target);
     run.result = std::move(r.result);
-    run.info = {o.target, "data", r.network, m.scheme.name};
+    run.info = {o.target, "data", r.network, m.scheme.name, o.array_backend};
     run.check = std::move(r.check);
     return run;
   }
+  // A shape-only run counts without values: the array backend would never be called.
+  if (o.array_backend != "engine")
+    Fail("{}: --array-backend {} needs a trace directory (a shape-only run computes no values)", o.target,
+         o.array_backend);
   const Topology topology = LoadTopology(o.target, o.batch);
   const Scheme scheme = LoadScheme(o.scheme);
   const model::StepProgram program = ProgramForTopology(topology, scheme);
+  RunProgress progress(o.progress);
   run.result = model::SimulateStep(config, program, nullptr, progress.Callback());
   progress.Clear();
   run.info = {topology.source, "shape-only", topology.name, scheme.name};

@@ -42,6 +42,9 @@ struct TargetOptions {
   std::string scheme = "wageubn8";
   int64_t batch = 1;
   bool progress = true;
+  // Where the array's values come from in a trace run (model/array/gemm_backend.h): the
+  // fast GemmEngine ("engine") or the Verilated RTL array ("rtl"); same values and counters.
+  std::string array_backend = "engine";
 };
 
 struct TargetRun {
@@ -50,9 +53,15 @@ struct TargetRun {
   std::optional<ReplayResult> check;  // data mode: the comparison with the trace
 };
 
-// Adds the target argument and --config, --scheme, --batch, --no-progress.
+// Adds the target argument and --config, --scheme, --batch, --no-progress, --array-backend;
+// registers the RTL array backends.
 void AddTargetOptions(CLI::App& command, TargetOptions& options);
-// A directory is a trace (data mode), anything else a topology (shape-only).
+// Fails, naming the configuration as the user gave it, when the array backend is unknown
+// or cannot run this array (the RTL array exists in a few sizes only). Call it before
+// anything long runs or is written.
+void CheckArrayBackend(const TargetOptions& options, const model::ArchConfig& config);
+// A directory is a trace (data mode), anything else a topology (shape-only; only with the
+// "engine" backend, since a shape-only run computes no values).
 TargetRun RunTarget(const TargetOptions& options, const model::ArchConfig& config);
 
 struct ReportOptions {

@@ -43,7 +43,8 @@ model::StepProgram ProgramForTopology(const Topology& topology, const Scheme& sc
 }
 
 ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& config,
-                              std::vector<QuantLayerTensors>* carried_state, const model::ProgressCallback& progress) {
+                              std::vector<QuantLayerTensors>* carried_state, const model::ProgressCallback& progress,
+                              const std::string& array_backend) {
   const TraceManifest m = LoadTraceManifest(dir);
   if (!m.scheme.quantized) Fail("{}: scheme {} is not quantized; the accelerator runs integer layers", dir, m.scheme.name);
   if (!m.scheme.fp32_first || !m.scheme.fp32_last)
@@ -104,7 +105,7 @@ ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& c
 
   ModelTraceRun run;
   run.network = m.spec.name;
-  run.result = model::SimulateStep(config, program, &data, progress);
+  run.result = model::SimulateStep(config, program, &data, progress, array_backend);
 
   CollectSink step_sink, after_sink;
   for (size_t i = 0; i < program.layers.size(); ++i) {

@@ -25,10 +25,11 @@ struct ModelTraceRun {
 // carried_state, if given and not empty, replaces the trace's state before the step with
 // the layer states a previous run left (W, gamma, beta, Acc_q_*), so consecutive steps
 // run on the model's own momentum state; it receives the state after the step.
-// `progress` is passed to model::SimulateStep.
+// `progress` and `array_backend` are passed to model::SimulateStep.
 ModelTraceRun RunTraceOnModel(const std::string& dir, const model::ArchConfig& config,
                               std::vector<QuantLayerTensors>* carried_state = nullptr,
-                              const model::ProgressCallback& progress = {});
+                              const model::ProgressCallback& progress = {},
+                              const std::string& array_backend = "engine");
 
 // The StepProgram of a topology under `scheme` (shape-only).
 model::StepProgram ProgramForTopology(const Topology& topology, const Scheme& scheme);

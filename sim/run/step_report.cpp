@@ -51,7 +51,8 @@ double Utilisation(const Counters& c, const model::ArchConfig& config) {
 std::vector<std::string> FormatStepTable(const model::StepResult& r, const RunInfo& info) {
   const model::ArchConfig& cfg = r.config;
   std::vector<std::string> lines;
-  lines.push_back(fmt::format("octet run: {} ({}), network {}, scheme {}", info.source, info.mode, info.network, info.scheme));
+  lines.push_back(fmt::format("octet run: {} ({}), network {}, scheme {}{}", info.source, info.mode, info.network,
+                              info.scheme, info.array_backend == "engine" ? "" : ", array backend " + info.array_backend));
   lines.push_back(fmt::format("architecture {}: {}x{} array, {}, {} MHz, DRAM {} B/cycle + {} cycles", cfg.name,
                               cfg.array_rows, cfg.array_cols, model::DataflowName(cfg.dataflow), cfg.clock_mhz,
                               cfg.dram_bytes_per_cycle, cfg.dram_latency_cycles));
@@ -85,6 +86,7 @@ nlohmann::json StepReportJson(const model::StepResult& r, const RunInfo& info) {
   j["mode"] = info.mode;
   j["network"] = info.network;
   j["scheme"] = info.scheme;
+  j["array_backend"] = info.array_backend;
   j["config"] = nlohmann::json::parse(model::ArchConfigToJson(r.config));
   j["cycles"] = r.cycles;
   j["seconds"] = static_cast<double>(r.cycles) / (r.config.clock_mhz * 1e6);

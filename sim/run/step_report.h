@@ -16,6 +16,9 @@ struct RunInfo {
   std::string mode;     // "data" or "shape-only"
   std::string network;
   std::string scheme;
+  // Where the array's values came from (model/array/gemm_backend.h); reported so that a
+  // report says which level computed it. Every backend gives the same counters.
+  std::string array_backend = "engine";
 };
 
 // Utilisation of the array over `c.cycles`: MACs / (cycles * R * C); 0 without cycles.

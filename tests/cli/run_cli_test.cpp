@@ -281,18 +281,6 @@ TEST(RunCliProgress, ErasedBeforeAnError) {
 
 // --- Errors ---------------------------------------------------------------------------
 
-// Runs `args` with --json and --csv into dir/out; expects the one-line error naming
-// `mentions` and neither report file (nor any temporary file) in dir/out.
-void ExpectRunError(const ScratchDir& dir, std::vector<std::string> args, const std::vector<std::string>& mentions) {
-  const fs::path out = dir.path() / "out";
-  fs::create_directories(out);
-  args.insert(args.end(), {"--json", (out / "r.json").string(), "--csv", (out / "r.csv").string()});
-  const CommandResult r = OctetRun(args);
-  ExpectCliError(r, mentions);
-  EXPECT_EQ(r.out, "") << r.Describe();
-  for (const auto& f : ListFiles(out)) ADD_FAILURE() << "left behind: " << f << "\n" << r.Describe();
-}
-
 TEST(RunCliErrors, MissingTarget) {
   ScratchDir dir;
   ExpectRunError(dir, {dir / "missing.csv"}, {dir / "missing.csv"});

@@ -184,4 +184,19 @@ inline std::vector<std::string> ListFiles(const fs::path& dir) {
   return files;
 }
 
+// `octet -j 1 run` with `args` and --json and --csv into dir/out: expects the one-line
+// error naming `mentions`, nothing on stdout, and neither report file (nor any temporary
+// file) in dir/out.
+inline void ExpectRunError(const ScratchDir& dir, std::vector<std::string> args,
+                           const std::vector<std::string>& mentions) {
+  const fs::path out = dir.path() / "out";
+  fs::create_directories(out);
+  args.insert(args.begin(), {"-j", "1", "run"});
+  args.insert(args.end(), {"--json", (out / "r.json").string(), "--csv", (out / "r.csv").string()});
+  const CommandResult r = RunOctet(args);
+  ExpectCliError(r, mentions);
+  EXPECT_EQ(r.out, "") << r.Describe();
+  for (const auto& f : ListFiles(out)) ADD_FAILURE() << "left behind: " << f << "\n" << r.Describe();
+}
+
 }  // namespace octet::testing

@@ -30,6 +30,7 @@
 #include "model/array/pe_operand.h"
 #include "model/array/systolic_array.h"
 #include "rtl/harness/array_driver.h"
+#include "rtl/harness/array_regression.h"
 #include "rtl/harness/register.h"
 #include "tests/common/operand_matrices.h"
 #include "verilated.h"
@@ -647,6 +648,31 @@ TEST(ArrayRtl, SpeedOfTheDefaultArray) {
                 DataflowName(df), static_cast<long long>(cycles), seconds, cpu_seconds, rate, cpu_rate, cpu_rate * 1024);
     RecordProperty(std::string("cycles_per_cpu_second_") + DataflowName(df), std::to_string(static_cast<int64_t>(cpu_rate)));
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// The random array regression of `octet regress` (rtl/harness/array_regression.h).
+
+TEST(ArrayRtlRegression, RandomFoldsMatchGoldenAndSystemCOnEverySize) {
+  for (const ArrayShape& shape : RtlArrayShapes()) {
+    const BlockResult r = RunArrayRegression(BenchFor(shape), 11, 2000);
+    EXPECT_EQ(r.block, "array_" + ShapeName(shape));
+    EXPECT_GE(r.vectors, 2000);
+    EXPECT_EQ(r.failures, 0) << r.first_mismatch;
+  }
+}
+
+// Every 31st expected value corrupted by one LSB: exactly those outputs are reported, the
+// first being output 0 of fold 0; and the same seed gives the same report.
+TEST(ArrayRtlRegression, ReportsEveryCorruptedExpectationReproducibly) {
+  RegressionOptions options;
+  options.corrupt_every = 31;
+  const BlockResult a = RunArrayRegression(BenchFor({4, 4}), 5, 1000, options);
+  EXPECT_EQ(a.failures, (a.vectors + 30) / 31);
+  EXPECT_EQ(a.first_mismatch.rfind("vector 0 {fold 0 ", 0), 0u) << a.first_mismatch;
+  const BlockResult b = RunArrayRegression(BenchFor({4, 4}), 5, 1000, options);
+  EXPECT_EQ(a.vectors, b.vectors);
+  EXPECT_EQ(a.first_mismatch, b.first_mismatch);
 }
 
 }  // namespace
