@@ -340,16 +340,23 @@ json BlockJson(const BlockArea& b) {
 
 }  // namespace
 
-std::string BlockArea::Label() const { return edge ? fmt::format("{} {}x{}", block, rows, cols) : block; }
+std::string BlockArea::Label() const {
+  if (edge) return fmt::format("{} {}x{}", block, rows, cols);
+  return label.empty() ? block : label;
+}
 
 std::vector<RtlModule> DiscoverModules(const std::string& rtl_dir) {
   std::vector<std::string> files;
-  for (const char* sub : {"array", "units"}) {
+  std::map<std::string, std::string> folder_of;
+  for (const char* sub : {"array", "units", "precision"}) {
     const fs::path dir = fs::path(rtl_dir) / sub;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
     for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.is_regular_file() && e.path().extension() == ".sv") files.push_back(e.path().string());
+      if (e.is_regular_file() && e.path().extension() == ".sv") {
+        files.push_back(e.path().string());
+        folder_of[e.path().string()] = sub;
+      }
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) Fail("{}: no RTL (.sv files in its array/ or units/ folder)", rtl_dir);
@@ -364,7 +371,7 @@ std::vector<RtlModule> DiscoverModules(const std::string& rtl_dir) {
       const std::string name = (*it)[1];
       if (file_of.count(name)) Fail("{}: module {} is also defined in {}", f, name, file_of[name]);
       file_of[name] = f;
-      modules.push_back({name, f, {}, {}});
+      modules.push_back({name, f, folder_of[f], {}, {}});
     }
     auto& ids = identifiers[f];
     for (std::sregex_iterator it(text.begin(), text.end(), ident_re), end; it != end; ++it) ids.insert((*it)[0]);
@@ -423,9 +430,15 @@ AreaReport ComputeArea(const AreaOptions& options, const AreaProgress& progress)
   std::vector<std::string> names;
   for (const auto& n : options.blocks)
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-  if (names.empty()) {
+  if (names.empty() && options.param_blocks.empty()) {
     for (const auto& m : modules)
-      if (m.instantiated_by.empty() || (have_array && m.name == kPeModule)) names.push_back(m.name);
+      if (m.folder != "precision" && (m.instantiated_by.empty() || (have_array && m.name == kPeModule)))
+        names.push_back(m.name);
+  }
+  for (const auto& p : options.param_blocks) {
+    if (!by_name.count(p.module)) Fail("{}: no module {} in {}", p.label, p.module, options.rtl_dir);
+    if (std::find(names.begin(), names.end(), p.label) != names.end())
+      Fail("{}: a parameterised block's label must differ from the module names", p.label);
   }
   for (const auto& n : names) {
     if (!by_name.count(n)) {
@@ -470,6 +483,12 @@ AreaReport ComputeArea(const AreaOptions& options, const AreaProgress& progress)
       queue(flat_job(n));
     }
   }
+  for (const auto& p : options.param_blocks) {
+    Job job = flat_job(p.module);
+    job.label = p.label;
+    job.params = p.params;
+    queue(std::move(job));
+  }
 
   ctx.cache_dir = fs::absolute(options.cache_dir.empty() ? DefaultCacheDir() : options.cache_dir).lexically_normal().string();
   ctx.yosys = FindYosys();
@@ -499,6 +518,11 @@ AreaReport ComputeArea(const AreaOptions& options, const AreaProgress& progress)
     b.instantiated_by = by_name.at(n)->instantiated_by;
     report.blocks.push_back(std::move(b));
   }
+  for (const auto& p : options.param_blocks) {
+    BlockArea b = results.at(p.label);
+    b.label = p.label;
+    report.blocks.push_back(std::move(b));
+  }
   return report;
 }
 
@@ -522,7 +546,7 @@ std::string AreaReportCsv(const AreaReport& r) {
                      array ? fmt::format("{:.4f}", b.per_pe_nand2_eq) : "", b.synth_seconds, b.cached ? 1 : 0);
   };
   for (const auto& b : r.blocks) {
-    row(b.block, b, b.edge != nullptr);
+    row(b.edge ? b.block : b.Label(), b, b.edge != nullptr);
     if (b.edge) row(b.block + " edge logic", *b.edge, false);
   }
   return s;

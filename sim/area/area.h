@@ -20,10 +20,11 @@
 
 namespace octet::area {
 
-// The modules of an RTL tree's array/ and units/ folders.
+// The modules of an RTL tree's array/, units/ and precision/ folders.
 struct RtlModule {
   std::string name;
   std::string file;                       // path of the file that defines it
+  std::string folder;                     // "array", "units" or "precision"
   std::vector<std::string> dependencies;  // modules it instantiates, directly or not
   std::vector<std::string> instantiated_by;
 };
@@ -33,18 +34,30 @@ std::vector<RtlModule> DiscoverModules(const std::string& rtl_dir);
 inline constexpr const char* kArrayModule = "octet_systolic_array";
 inline constexpr const char* kPeModule = "octet_pe";
 
+// A module synthesised at parameters of its own (chparam), under a label of its own: the
+// MAC of each precision of `octet precision` is octet_mac_pe with other parameters.
+struct ParamBlock {
+  std::string label;  // unique among the blocks, e.g. "octet_mac_pe fp16"
+  std::string module;
+  std::map<std::string, long> params;
+};
+
 struct AreaOptions {
-  std::string rtl_dir;     // RTL tree: <rtl_dir>/array/*.sv and <rtl_dir>/units/*.sv
+  std::string rtl_dir;     // RTL tree: <rtl_dir>/{array,units,precision}/*.sv
   std::string synth_dir;   // holds synth.ys and the default octet_cells.lib
   std::string liberty;     // cell library (empty: <synth_dir>/octet_cells.lib)
   std::string cache_dir;   // result cache (empty: DefaultCacheDir())
-  std::vector<std::string> blocks;  // empty: every top-level module, the PE and the array
+  // Empty (and no param_blocks): every top-level module of array/ and units/, the PE and
+  // the array; precision/ holds the MACs of `octet precision`, synthesised when named.
+  std::vector<std::string> blocks;
+  std::vector<ParamBlock> param_blocks;  // reported after `blocks`, in this order
   int rows = 4, cols = 4;  // the array's size
 };
 
 // One block's synthesis result. Areas are in NAND2 equivalents.
 struct BlockArea {
   std::string block;                      // module name
+  std::string label;                      // a ParamBlock's label; empty for the others
   std::map<std::string, long> params;     // parameters set by chparam
   std::vector<std::string> sources;       // files read, relative to the RTL tree
   long cells = 0, flip_flops = 0, latches = 0;
@@ -59,7 +72,7 @@ struct BlockArea {
   std::shared_ptr<BlockArea> edge;  // null for other blocks
   double per_pe_nand2_eq = 0;
 
-  std::string Label() const;  // "octet_systolic_array 4x4" or the module name
+  std::string Label() const;  // "octet_systolic_array 4x4", a ParamBlock's label or the module name
 };
 
 struct AreaReport {

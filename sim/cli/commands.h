@@ -12,6 +12,7 @@ void AddListCommands(CLI::App& app);
 void AddRunCommand(CLI::App& app);
 void AddAreaCommand(CLI::App& app);
 void AddReportCommand(CLI::App& app);
+void AddPrecisionCommand(CLI::App& app);
 void AddRegressCommand(CLI::App& app);
 
 }  // namespace octet::cli

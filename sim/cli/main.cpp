@@ -36,6 +36,7 @@ int RunOctet(int argc, char** argv) {
   octet::cli::AddRunCommand(app);
   octet::cli::AddAreaCommand(app);
   octet::cli::AddReportCommand(app);
+  octet::cli::AddPrecisionCommand(app);
   octet::cli::AddRegressCommand(app);
   octet::cli::AddListCommands(app);
   try {

@@ -67,18 +67,8 @@ void AddReportCommand(CLI::App& app) {
       run = RunTarget(o->target, config);
     }
     const report::Report rep = MakeReport(run.result, run.info, tech, o->report, o->target.progress);
-    const std::string text = Render(rep, o->format);
-    if (o->out.empty()) {
-      fmt::print("{}", text);
-    } else {
-      WriteTextFileAtomically(o->out, text);
-      fmt::print("{}: {}\n", o->format, o->out);
-    }
-    // On stderr: standard output holds the document alone.
-    if (run.check && !run.check->bit_exact) {
-      fmt::print(stderr, "MISMATCH {}\n", run.check->mismatch);
-      throw CLI::RuntimeError(1);
-    }
+    EmitDocument(Render(rep, o->format), o->format, o->out);
+    ExitOnMismatch(run);
   });
 }
 

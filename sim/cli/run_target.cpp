@@ -112,21 +112,41 @@ void CheckAreaPossible(const model::ArchConfig& config, const ReportOptions& o) 
   if (o.area) report::AreaOptionsFor(config, OCTET_SOURCE_DIR, o.area_cache);
 }
 
+area::AreaReport SynthesiseWithProgress(const area::AreaOptions& options, bool progress) {
+  ProgressLine line(progress, ProgressLine::OffTerminal::kMilestones);
+  try {
+    area::AreaReport synthesis =
+        area::ComputeArea(options, [&](const std::string& text, bool milestone) { line.Update(text, milestone); });
+    line.Clear();
+    return synthesis;
+  } catch (...) {
+    line.Clear();
+    throw;
+  }
+}
+
+void EmitDocument(const std::string& text, const std::string& format, const std::string& out) {
+  if (out.empty()) {
+    fmt::print("{}", text);
+  } else {
+    WriteTextFileAtomically(out, text);
+    fmt::print("{}: {}\n", format, out);
+  }
+}
+
+void ExitOnMismatch(const TargetRun& run) {
+  if (run.check && !run.check->bit_exact) {
+    fmt::print(stderr, "MISMATCH {}\n", run.check->mismatch);
+    throw CLI::RuntimeError(1);
+  }
+}
+
 report::Report MakeReport(const model::StepResult& result, const RunInfo& info, const report::TechTable& tech,
                           const ReportOptions& o, bool progress) {
   std::optional<report::AreaBreakdown> area;
   if (o.area) {
     const area::AreaOptions options = report::AreaOptionsFor(result.config, OCTET_SOURCE_DIR, o.area_cache);
-    ProgressLine line(progress, ProgressLine::OffTerminal::kMilestones);
-    area::AreaReport synthesis;
-    try {
-      synthesis = area::ComputeArea(options, [&](const std::string& text, bool milestone) { line.Update(text, milestone); });
-    } catch (...) {
-      line.Clear();
-      throw;
-    }
-    line.Clear();
-    area = report::ComputeAreaBreakdown(synthesis, result.config, tech);
+    area = report::ComputeAreaBreakdown(SynthesiseWithProgress(options, progress), result.config, tech);
   }
   return report::BuildReport(result, info, tech, area);
 }

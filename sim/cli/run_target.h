@@ -12,6 +12,7 @@
 #include "model/accelerator.h"
 #include "sim/io/progress_line.h"
 #include "sim/io/trace.h"
+#include "sim/area/area.h"
 #include "sim/report/report.h"
 #include "sim/run/step_report.h"
 
@@ -80,6 +81,14 @@ void CheckAreaPossible(const model::ArchConfig& config, const ReportOptions& opt
 // table fails before a long run.
 report::Report MakeReport(const model::StepResult& result, const RunInfo& info, const report::TechTable& tech,
                           const ReportOptions& options, bool progress);
+// Synthesises (or reads from the cache) with a progress line on stderr (a line per
+// synthesis in a log), erased before returning or throwing.
+area::AreaReport SynthesiseWithProgress(const area::AreaOptions& options, bool progress);
+// A document to standard output, or to `out` (atomically) with a line "<format>: <out>".
+void EmitDocument(const std::string& text, const std::string& format, const std::string& out);
+// After the document: a data run whose tensors differ from the trace prints MISMATCH on
+// stderr (standard output holds the document alone) and exits with status 1.
+void ExitOnMismatch(const TargetRun& run);
 // Writes report.csv, report-area.csv, report.json and report.html into `dir` (created if
 // needed), each atomically; prints a line per file.
 void WriteReportDirectory(const report::Report& report, const std::string& dir);

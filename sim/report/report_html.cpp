@@ -1,5 +1,7 @@
 #include "sim/report/report_html.h"
 
+#include "sim/report/svg_chart.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -17,67 +19,6 @@ const char* GroupColour(const std::string& group) {
   if (group == "buffers") return "#59a14f";
   if (group == "DRAM") return "#e15759";
   return "#9c755f";
-}
-
-struct Segment {
-  double value = 0;
-  std::string colour;
-  std::string tooltip;
-};
-
-struct Bar {
-  std::string label;
-  std::vector<Segment> segments;
-  std::string value_text;  // printed after the bar
-};
-
-struct LegendEntry {
-  std::string label, colour;
-};
-
-// A horizontal bar chart, one row per bar, segments stacked left to right, scaled to the
-// longest bar. Zero-width segments are left out (they would draw nothing).
-std::string BarChart(const std::string& id, const std::string& title, const std::vector<Bar>& bars,
-                     const std::vector<LegendEntry>& legend) {
-  constexpr int kLabelWidth = 170, kBarWidth = 520, kValueWidth = 150, kRow = 22, kBarHeight = 16, kTop = 8;
-  const int legend_height = legend.empty() ? 0 : 28;
-  const int width = kLabelWidth + kBarWidth + kValueWidth;
-  const int height = kTop + static_cast<int>(bars.size()) * kRow + legend_height + 4;
-  double longest = 0;
-  for (const Bar& b : bars) {
-    double sum = 0;
-    for (const Segment& s : b.segments) sum += s.value;
-    longest = std::max(longest, sum);
-  }
-  std::string svg = fmt::format(
-      "<svg id=\"{0}\" class=\"chart\" role=\"img\" aria-label=\"{1}\" xmlns=\"http://www.w3.org/2000/svg\" "
-      "width=\"{2}\" height=\"{3}\" viewBox=\"0 0 {2} {3}\">\n<title>{1}</title>\n",
-      id, HtmlEscape(title), width, height);
-  for (size_t i = 0; i < bars.size(); ++i) {
-    const Bar& b = bars[i];
-    const int y = kTop + static_cast<int>(i) * kRow;
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"label\">{}</text>\n", kLabelWidth - 6,
-                       y + kBarHeight - 3, HtmlEscape(b.label));
-    double x = kLabelWidth;
-    for (const Segment& s : b.segments) {
-      const double w = longest > 0 ? kBarWidth * s.value / longest : 0;
-      if (w <= 0) continue;
-      svg += fmt::format("<rect x=\"{:.2f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
-                         x, y, std::max(w, 0.5), kBarHeight, s.colour, HtmlEscape(s.tooltip));
-      x += w;
-    }
-    svg += fmt::format("<text x=\"{:.2f}\" y=\"{}\" class=\"value\">{}</text>\n", x + 6, y + kBarHeight - 3,
-                       HtmlEscape(b.value_text));
-  }
-  double lx = kLabelWidth;
-  const int ly = kTop + static_cast<int>(bars.size()) * kRow + 10;
-  for (const LegendEntry& e : legend) {
-    svg += fmt::format("<rect x=\"{:.0f}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>"
-                       "<text x=\"{:.0f}\" y=\"{}\" class=\"label\">{}</text>\n",
-                       lx, ly, e.colour, lx + 16, ly + 10, HtmlEscape(e.label));
-    lx += 24 + 7.5 * static_cast<double>(e.label.size());
-  }
-  return svg + "</svg>\n";
 }
 
 std::string Number(int64_t n) {
@@ -213,38 +154,16 @@ std::string AreaTable(const AreaBreakdown& area) {
   return html + "</tbody></table>\n";
 }
 
-constexpr const char* kStyle = R"(body{font-family:sans-serif;margin:2em;color:#222;max-width:75em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
-th,td{border:1px solid #ccc;padding:2px 6px}th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.layer-total td{font-weight:bold;background:#f6f6f6}tr.step-total td{font-weight:bold;background:#e8eef6}
-dl.summary{display:grid;grid-template-columns:max-content auto;gap:2px 1em}dl.summary dt{font-weight:bold}dl.summary dd{margin:0}
-svg.chart text{font-size:12px;fill:#222}svg.chart text.value{fill:#555})";
+
 
 }  // namespace
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
 
 std::string ReportHtml(const Report& r) {
   const model::ArchConfig& cfg = r.config;
   const Metrics& m = r.step.metrics;
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   html += fmt::format("<title>Octet report: {}</title>\n<style>\n{}\n</style>\n</head>\n<body>\n",
-                      HtmlEscape(r.info.network), kStyle);
+                      HtmlEscape(r.info.network), kReportStyle);
   html += fmt::format("<h1>Octet report: {}</h1>\n", HtmlEscape(r.info.network));
   html += "<dl class=\"summary\">\n";
   auto item = [&](const std::string& key, const std::string& value) {

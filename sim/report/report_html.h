@@ -7,11 +7,10 @@
 #include <string>
 
 #include "sim/report/report.h"
+#include "sim/report/svg_chart.h"  // HtmlEscape
 
 namespace octet::report {
 
 std::string ReportHtml(const Report& report);
-// Text made safe for HTML element content and attribute values.
-std::string HtmlEscape(const std::string& text);
 
 }  // namespace octet::report

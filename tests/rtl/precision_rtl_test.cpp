@@ -78,7 +78,9 @@ TEST_P(FpFma, MatchesReferenceBitForBit) {
   EXPECT_EQ(failures, 0);
   EXPECT_GT(zeros, kFmaVectors / 100) << "zeros and cancellations are exercised";
   // FP16 products (< 2^34) cannot leave the FP32 range; a maximal c plus a product can.
-  if (GetParam() != MacPrecision::kFp16) EXPECT_GT(saturated, kFmaVectors / 200) << "saturation is exercised";
+  if (GetParam() != MacPrecision::kFp16) {
+    EXPECT_GT(saturated, kFmaVectors / 200) << "saturation is exercised";
+  }
 }
 
 // Hand-computed anchors, so that a reference and RTL wrong the same way are caught.
