@@ -18,35 +18,63 @@ namespace {
 constexpr int64_t kColumnTile = 32;  // two 16-lane vectors of int32 outputs
 constexpr int64_t kRowTile = 8;
 
+// Where a GEMM's C goes: row-major [m][n] int64, or, for a C whose rows run over
+// (image, pixel), i = image * pix + q, straight into the NCHW tensor:
+// out[(image * n + j) * pix + q] (int32 for the forward x1, int64 for the error e4), so no
+// [P][n] intermediate and no transpose pass.
+struct COut {
+  int64_t* row_major = nullptr;
+  int32_t* nchw32 = nullptr;
+  int64_t* nchw64 = nullptr;
+  int64_t pix = 1;
+};
+
+// The packed operands live in per-thread buffers that keep their storage from one GEMM to
+// the next (GEMMs run on the calling thread's buffers; nested calls from a parallel loop
+// each use their own thread's), so packing neither allocates nor zero-fills memory it
+// overwrites: only the padding is written as zeros.
 struct Packed {
-  std::vector<int16_t> a_padded, b;
   const int16_t* a = nullptr;  // A with k padded to 2 pairs: the caller's A when k is even
+  const int16_t* b = nullptr;
   int64_t pairs = 0, n_padded = 0;
 };
 
+template <typename T>
+T* ThreadBuffer(std::vector<T>& buffer, int64_t count) {
+  if (static_cast<int64_t>(buffer.size()) < count) buffer.resize(count);
+  return buffer.data();
+}
+
 Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout) {
+  thread_local std::vector<int16_t> a_buffer, b_buffer;
   Packed p;
   p.pairs = (k + 1) / 2;
   p.n_padded = (n + kColumnTile - 1) / kColumnTile * kColumnTile;
+  const int64_t pairs = p.pairs, n_padded = p.n_padded;
   if (k % 2 == 0) {
     p.a = a;  // already in the padded layout
   } else {
-    p.a_padded.assign(m * p.pairs * 2, 0);
+    int16_t* a_padded = ThreadBuffer(a_buffer, m * pairs * 2);
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, p.a_padded.data() + i * p.pairs * 2);
-    p.a = p.a_padded.data();
+    for (int64_t i = 0; i < m; ++i) {
+      std::copy_n(a + i * k, k, a_padded + i * pairs * 2);
+      a_padded[i * pairs * 2 + k] = 0;  // the padding element of the last pair
+    }
+    p.a = a_padded;
   }
-  p.b.assign(p.pairs * p.n_padded * 2, 0);
+  int16_t* bp = ThreadBuffer(b_buffer, pairs * n_padded * 2);
+  p.b = bp;
   if (layout == BLayout::kKN) {
 #pragma omp parallel for schedule(static)
-    for (int64_t kp = 0; kp < p.pairs; ++kp) {
-      int16_t* dst = p.b.data() + kp * p.n_padded * 2;
+    for (int64_t kp = 0; kp < pairs; ++kp) {
+      int16_t* dst = bp + kp * n_padded * 2;
       const int16_t* row0 = b + (2 * kp) * n;
       const int16_t* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * n : nullptr;
       for (int64_t j = 0; j < n; ++j) {
         dst[2 * j] = row0[j];
         dst[2 * j + 1] = row1 ? row1[j] : 0;
       }
+      std::fill(dst + 2 * n, dst + 2 * n_padded, int16_t{0});  // padding columns
     }
   } else {
     constexpr int64_t kBlock = 64;  // transpose in blocks of columns for locality
@@ -54,26 +82,57 @@ Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b,
     for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
       const int64_t j1 = std::min(n, j0 + kBlock);
       for (int64_t kk = 0; kk < k; ++kk) {
-        int16_t* dst = p.b.data() + (kk / 2) * p.n_padded * 2 + (kk & 1);
+        int16_t* dst = bp + (kk / 2) * n_padded * 2 + (kk & 1);
         for (int64_t j = j0; j < j1; ++j) dst[2 * j] = b[j * k + kk];
       }
+      if (k % 2 != 0) {  // the padding element of the last pair
+        int16_t* dst = bp + (pairs - 1) * n_padded * 2 + 1;
+        for (int64_t j = j0; j < j1; ++j) dst[2 * j] = 0;
+      }
     }
+    for (int64_t kp = 0; kp < pairs; ++kp)  // padding columns
+      std::fill(bp + (kp * n_padded + n) * 2, bp + (kp + 1) * n_padded * 2, int16_t{0});
   }
   return p;
+}
+
+// Stores one tile's sums, tile[r][j] = C(i0 + r, j0 + j) for r < rows, j < cols.
+template <int64_t kWidth>
+void StoreTile(const COut& out, const int64_t (&tile)[kRowTile][kWidth], int64_t i0, int64_t rows, int64_t j0,
+               int64_t cols, int64_t n) {
+  if (out.row_major != nullptr) {
+    for (int64_t r = 0; r < rows; ++r) std::copy_n(tile[r], cols, out.row_major + (i0 + r) * n + j0);
+    return;
+  }
+  int64_t image = i0 / out.pix, q = i0 % out.pix;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t base = image * n * out.pix + q;
+    if (out.nchw32 != nullptr) {
+      // The forward x1: |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is
+      // built), so the narrowing is exact.
+      for (int64_t j = 0; j < cols; ++j) out.nchw32[base + (j0 + j) * out.pix] = static_cast<int32_t>(tile[r][j]);
+    } else {
+      for (int64_t j = 0; j < cols; ++j) out.nchw64[base + (j0 + j) * out.pix] = tile[r][j];
+    }
+    if (++q == out.pix) {
+      q = 0;
+      ++image;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------
 // Portable path: the same blocking, plain int32 loops (GCC vectorises the j loop).
 
 __attribute__((target_clones("avx2", "default")))
-void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, int64_t* c) {
+void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, const COut& c) {
   int64_t total[kRowTile][kColumnTile] = {};
   int32_t acc[kRowTile][kColumnTile];
   for (int64_t kp0 = 0; kp0 < p.pairs; kp0 += kPairBlock) {
     const int64_t kp1 = std::min(p.pairs, kp0 + kPairBlock);
     std::memset(acc, 0, sizeof(acc));
     for (int64_t kp = kp0; kp < kp1; ++kp) {
-      const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
+      const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       for (int64_t r = 0; r < rows; ++r) {
         const int32_t a0 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp];
         const int32_t a1 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp + 1];
@@ -83,8 +142,7 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < kColumnTile; ++j) total[r][j] += acc[r][j];
   }
-  const int64_t cols = std::min(kColumnTile, n - j0);
-  for (int64_t r = 0; r < rows; ++r) std::copy_n(total[r], cols, c + (i0 + r) * n + j0);
+  StoreTile(c, total, i0, rows, j0, std::min(kColumnTile, n - j0), n);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -99,7 +157,7 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
 // NV = number of 16-column vectors per tile (1 for narrow C, else 2).
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, int64_t* c) {
+void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, const COut& c) {
   __m512i total[kRowTile][2 * NV];  // int64 sums: 16 NV columns = 2 NV vectors of 8
   for (int64_t r = 0; r < kRowTile; ++r)
     for (int v = 0; v < 2 * NV; ++v) total[r][v] = _mm512_setzero_si512();
@@ -110,7 +168,7 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
     for (int64_t r = 0; r < kRowTile; ++r)
       for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
     for (int64_t kp = kp0; kp < kp1; ++kp) {
-      const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
+      const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       __m512i bv[NV];
       for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
       const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
@@ -130,12 +188,11 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
     }
   }
   // The packed B interleaves pairs, so lane l of acc[r][h] is column j0 + 16 h + l.
-  const int64_t cols = std::min<int64_t>(16 * NV, n - j0);
+  alignas(64) int64_t out[kRowTile][16 * NV];
   for (int64_t r = 0; r < rows; ++r) {
-    alignas(64) int64_t out[16 * NV];
-    for (int v = 0; v < 2 * NV; ++v) _mm512_store_si512(out + 8 * v, total[r][v]);
-    std::copy_n(out, cols, c + (i0 + r) * n + j0);
+    for (int v = 0; v < 2 * NV; ++v) _mm512_store_si512(out[r] + 8 * v, total[r][v]);
   }
+  StoreTile(c, out, i0, rows, j0, std::min<int64_t>(16 * NV, n - j0), n);
 }
 
 #pragma GCC diagnostic pop
@@ -234,22 +291,7 @@ std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
   return out;
 }
 
-// [N * pix][M] (C^T of a GEMM whose rows run over (n, pixel)) -> [N][M][pix].
-template <typename Out>
-void FromPixelMajor(const int64_t* c_t, int64_t m, int64_t batch, int64_t pix, Out* out) {
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t i = 0; i < m; ++i) {
-      const int64_t* src = c_t + n * pix * m + i;
-      Out* dst = out + (n * m + i) * pix;
-      for (int64_t q = 0; q < pix; ++q) dst[q] = static_cast<Out>(src[q * m]);
-    }
-  }
-}
-
-}  // namespace
-
-void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, int64_t* c) {
+void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, const COut& c) {
   if (m == 0 || n == 0) return;
   const Packed p = Pack(m, n, k, a, b, layout);
   const int64_t tiles_i = (m + kRowTile - 1) / kRowTile;
@@ -271,6 +313,12 @@ void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t*
   }
 }
 
+}  // namespace
+
+void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, int64_t* c) {
+  Gemm(m, n, k, a, b, layout, COut{.row_major = c});
+}
+
 void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, LoweredInput* keep) {
   const int64_t kk = g.gemm_k(), pn = g.gemm_n();
   LoweredInput local;
@@ -280,10 +328,9 @@ void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, 
   const std::vector<int16_t> w16(wq, wq + g.weight_count());
   // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
   // the small weight matrix is the packed one.
-  const auto c_t = std::make_unique_for_overwrite<int64_t[]>(pn * g.out_channels);  // every element written
-  GemmInt16(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK, c_t.get());
-  // |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is built): exact.
-  FromPixelMajor(c_t.get(), g.out_channels, g.batch, g.out_height() * g.out_width(), x1);
+  // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
+  Gemm(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK,
+       COut{.nchw32 = x1, .pix = g.out_height() * g.out_width()});
 }
 
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
@@ -297,11 +344,11 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     for (int64_t ko = 0; ko < ko_n; ++ko)
       for (int64_t c = 0; c < g.in_channels; ++c)
         for (int64_t q = 0; q < rs; ++q) w_t[(c * ko_n + ko) * rs + (rs - 1 - q)] = wq[(ko * g.in_channels + c) * rs + q];
-    const auto col = std::make_unique_for_overwrite<int16_t[]>(t.gemm_n() * t.gemm_k());  // every element written
-    Im2Col(t, e3, col.get());
-    const auto c_t = std::make_unique_for_overwrite<int64_t[]>(t.gemm_n() * g.in_channels);
-    GemmInt16(t.gemm_n(), g.in_channels, t.gemm_k(), col.get(), w_t.data(), BLayout::kNK, c_t.get());
-    FromPixelMajor(c_t.get(), g.in_channels, g.batch, g.in_height * g.in_width, e4);
+    thread_local std::vector<int16_t> col_buffer;  // keeps its storage: every element written
+    int16_t* col = ThreadBuffer(col_buffer, t.gemm_n() * t.gemm_k());
+    Im2Col(t, e3, col);
+    Gemm(t.gemm_n(), g.in_channels, t.gemm_k(), col, w_t.data(), BLayout::kNK,
+         COut{.nchw64 = e4, .pix = g.in_height * g.in_width});
     return;
   }
   // General case, one image at a time (images in parallel): dcol^T [K][pix] = W_q^T e3_n,
