@@ -17,6 +17,9 @@ namespace {
 
 constexpr int64_t kColumnTile = 32;  // two 16-lane vectors of int32 outputs
 constexpr int64_t kRowTile = 8;
+// GEMMs with at most kPanelRows rows and at least kPanelMinPairs k-pairs take PanelVnni.
+constexpr int64_t kPanelRows = 64;
+constexpr int64_t kPanelMinPairs = 1024;
 
 // Where a GEMM's C goes: row-major [m][n] int64, or, for a C whose rows run over
 // (image, pixel), i = image * pix + q, straight into the NCHW tensor:
@@ -195,6 +198,48 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
   StoreTile(c, out, i0, rows, j0, std::min<int64_t>(16 * NV, n - j0), n);
 }
 
+// Panel path for a short, deep GEMM (few rows m, long reduction: the weight gradient,
+// m = K_out, k = N OH OW). The row tiles of TileVnni would each stream the whole packed B
+// from memory; here one task takes one column tile (32 columns) and one segment of the
+// reduction, and runs every row tile on each kPairBlock-pair block of B while that block
+// (8 KB) is in L1, so B is read from memory once. The lanes and their int32 blocks are the
+// same as TileVnni's (at most kPairBlock pairs per int32 lane: exact); the int64 sums of
+// the segments are added afterwards, exact in any order.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+void PanelVnni(const Packed& p, int64_t m, int64_t kp_begin, int64_t kp_end, int64_t j0, int64_t* sums) {
+  // sums [m][32] (int64), zeroed by the caller; column j0 + v of row i is sums[i * 32 + v].
+  const int64_t a_stride = p.pairs * 2;
+  for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
+    const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
+    for (int64_t i0 = 0; i0 < m; i0 += kRowTile) {
+      const int64_t rows = std::min(kRowTile, m - i0);
+      __m512i acc[kRowTile][2];
+      for (int64_t r = 0; r < kRowTile; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+      for (int64_t kp = kp0; kp < kp1; ++kp) {
+        const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
+        const __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 32);
+        const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
+        for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+          int32_t pair;
+          std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
+          const __m512i av = _mm512_set1_epi32(pair);
+          acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], av, b0);
+          acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], av, b1);
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t* row = sums + (i0 + r) * 32;
+        for (int h = 0; h < 2; ++h) {
+          const __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc[r][h]));
+          const __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc[r][h], 1));
+          _mm512_storeu_si512(row + 16 * h, _mm512_add_epi64(_mm512_loadu_si512(row + 16 * h), lo));
+          _mm512_storeu_si512(row + 16 * h + 8, _mm512_add_epi64(_mm512_loadu_si512(row + 16 * h + 8), hi));
+        }
+      }
+    }
+  }
+}
+
 #pragma GCC diagnostic pop
 
 bool UseVnni() {
@@ -296,6 +341,35 @@ void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, B
   const Packed p = Pack(m, n, k, a, b, layout);
   const int64_t tiles_i = (m + kRowTile - 1) / kRowTile;
   const bool vnni = UseVnni();
+  if (vnni && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
+    // Short, deep GEMM: PanelVnni over (column tile, reduction segment) tasks, at least
+    // 8 of them so that the threads share the work evenly; then the segments' sums.
+    const int64_t tiles_j = p.n_padded / kColumnTile;
+    const int64_t blocks = (p.pairs + kPairBlock - 1) / kPairBlock;
+    const int64_t segments = std::min(blocks, (8 + tiles_j - 1) / tiles_j);
+    const int64_t blocks_per_segment = (blocks + segments - 1) / segments;
+    thread_local std::vector<int64_t> sums_buffer;
+    int64_t* sums = ThreadBuffer(sums_buffer, segments * tiles_j * m * kColumnTile);
+    std::fill_n(sums, segments * tiles_j * m * kColumnTile, int64_t{0});
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t seg = 0; seg < segments; ++seg) {
+      for (int64_t tj = 0; tj < tiles_j; ++tj) {
+        const int64_t kp_begin = std::min(p.pairs, seg * blocks_per_segment * kPairBlock);
+        const int64_t kp_end = std::min(p.pairs, (seg + 1) * blocks_per_segment * kPairBlock);
+        PanelVnni(p, m, kp_begin, kp_end, tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
+      }
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t tj = j / kColumnTile, v = j % kColumnTile;
+        int64_t total = 0;
+        for (int64_t seg = 0; seg < segments; ++seg) total += sums[((seg * tiles_j + tj) * m + i) * kColumnTile + v];
+        c.row_major[i * n + j] = total;
+      }
+    }
+    return;
+  }
   const int64_t width = vnni && n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
   const int64_t tiles_j = (n + width - 1) / width;
 #pragma omp parallel for collapse(2) schedule(static)
