@@ -30,11 +30,12 @@ inline int64_t SaturatingShiftLeftRow(int64_t x, int shift) {
 
 // sum = saturate_int64((a << shift_a) + (b << shift_b)), each shift saturating (AddErrors).
 // The int64 sum wraps exactly when both terms have one sign and the sum the other; it then
-// saturates towards that sign.
-OCTET_VECTOR_CLONES
-void AddErrorsRow(const int64_t* a, int shift_a, const int64_t* b, int shift_b, int64_t count, int64_t* sum) {
+// saturates towards that sign. B is int64 or the int8 of an e1 (widened exactly).
+template <typename B>
+OCTET_VECTOR_CLONES void AddErrorsRow(const int64_t* a, int shift_a, const B* b, int shift_b, int64_t count,
+                                      int64_t* sum) {
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t x = SaturatingShiftLeftRow(a[i], shift_a), y = SaturatingShiftLeftRow(b[i], shift_b);
+    const int64_t x = SaturatingShiftLeftRow(a[i], shift_a), y = SaturatingShiftLeftRow(int64_t{b[i]}, shift_b);
     const auto wrapped = static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
     const bool overflow = ((x ^ wrapped) & (y ^ wrapped)) < 0;
     sum[i] = overflow ? (x < 0 ? INT64_MIN : INT64_MAX) : wrapped;
@@ -46,30 +47,35 @@ void WidenRow(const int8_t* v, int64_t count, int64_t* m) {
   for (int64_t i = 0; i < count; ++i) m[i] = v[i];
 }
 
-
-}  // namespace
-
-IntError AddErrors(const IntError& a, const IntError& b) {
-  if (a.m.shape != b.m.shape) Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b.m.shape));
-  IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b.exp)};
-  const int shift_a = a.exp - sum.exp, shift_b = b.exp - sum.exp;
+template <typename B>
+IntError AddErrorsImpl(const IntError& a, const Tensor<B>& b_values, int b_exp) {
+  if (a.m.shape != b_values.shape)
+    Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b_values.shape));
+  IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b_exp)};
+  const int shift_a = a.exp - sum.exp, shift_b = b_exp - sum.exp;
   if (shift_a <= 62 && shift_b <= 62) {
     const int64_t rows = a.m.size() / kRow;
 #pragma omp parallel for schedule(static)
     for (int64_t row = 0; row <= rows; ++row) {
       const int64_t i0 = row * kRow;
-      AddErrorsRow(a.m.ptr() + i0, shift_a, b.m.ptr() + i0, shift_b, std::min(kRow, a.m.size() - i0), sum.m.ptr() + i0);
+      AddErrorsRow(a.m.ptr() + i0, shift_a, b_values.ptr() + i0, shift_b, std::min(kRow, a.m.size() - i0),
+                   sum.m.ptr() + i0);
     }
     return sum;
   }
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < a.m.size(); ++i) {
     const fx::int128 total = static_cast<fx::int128>(fx::SaturatingShiftLeft(a.m[i], a.exp - sum.exp)) +
-                             fx::SaturatingShiftLeft(b.m[i], b.exp - sum.exp);
+                             fx::SaturatingShiftLeft(int64_t{b_values[i]}, b_exp - sum.exp);
     sum.m[i] = fx::SaturateToInt64(total);
   }
   return sum;
 }
+
+}  // namespace
+
+IntError AddErrors(const IntError& a, const IntError& b) { return AddErrorsImpl(a, b.m, b.exp); }
+IntError AddErrors(const IntError& a, const Int8Error& b) { return AddErrorsImpl(a, b.v, b.exp); }
 
 IntError ToIntError(const Int8Error& e) {
   IntError out{Tensor<int64_t>(e.v.shape), e.exp};
@@ -108,7 +114,13 @@ void QuantLayer::Initialize(uint64_t seed) {
   std::fill(t_.acc_beta.data.begin(), t_.acc_beta.data.end(), 0);
 }
 
-void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual) {
+void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual) { Forward(x0, residual, nullptr); }
+
+void QuantLayer::ForwardWithIdentity(const Tensor<uint8_t>& x0, const Tensor<uint8_t>& identity) {
+  Forward(x0, nullptr, &identity);
+}
+
+void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual, const Tensor<uint8_t>* identity) {
   const ConvGeometry& g = config_.geometry;
   const Shape out_shape = {g.batch, g.out_channels, g.out_height(), g.out_width()};
   if (x0.size() != g.input_count())
@@ -137,12 +149,16 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   if (residual != nullptr && residual->shape != out_shape)
     Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(residual->shape),
          ShapeString(out_shape));
+  if (identity != nullptr && identity->shape != out_shape)
+    Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(identity->shape),
+         ShapeString(out_shape));
   if (config_.relu) {
     ResizeForOverwrite(t_.x4, out_shape);
     ResizeForOverwrite(t_.relu_pass, out_shape);
   }
   ScaleOffsetActivate(s_, bn, t_.x2.ptr(), t_.gamma_q.ptr(), t_.beta_q.ptr(), residual ? residual->ptr() : nullptr, t_.x3.ptr(),
-                      config_.relu ? t_.x4.ptr() : nullptr, config_.relu ? t_.relu_pass.ptr() : nullptr);
+                      config_.relu ? t_.x4.ptr() : nullptr, config_.relu ? t_.relu_pass.ptr() : nullptr,
+                      identity ? identity->ptr() : nullptr);
 }
 
 namespace {

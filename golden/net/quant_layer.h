@@ -20,6 +20,7 @@ namespace octet {
 // a + b exactly, aligned to the finer exponent (left shifts and the sum saturate to
 // int64; docs/numerics.md, "Error sums").
 IntError AddErrors(const IntError& a, const IntError& b);
+IntError AddErrors(const IntError& a, const Int8Error& b);  // b widened exactly, no int64 copy
 IntError ToIntError(const Int8Error& e);
 
 struct QuantLayerConfig {
@@ -59,6 +60,9 @@ class QuantLayer {
 
   // Forward. residual, if given, is added to x3 (same shape, frac_x3 bits).
   void Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual);
+  // Forward with an identity shortcut: identity (the block input, frac_A bits) is added to
+  // x3 as AsResidual(identity) would be, without the int64 copy.
+  void ForwardWithIdentity(const Tensor<uint8_t>& x0, const Tensor<uint8_t>& identity);
   const Tensor<uint8_t>& x4() const { return t_.x4; }
   const Tensor<int64_t>& x3() const { return t_.x3; }
 
@@ -88,6 +92,7 @@ class QuantLayer {
 
  private:
   void Backward(const StepContext& ctx);
+  void Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual, const Tensor<uint8_t>* identity);
 
   QuantLayerConfig config_;
   const Scheme& s_;
