@@ -8,6 +8,8 @@
 #include <memory>
 #include <utility>
 
+#include "golden/core/error.h"
+
 namespace octet {
 namespace {
 
@@ -48,7 +50,10 @@ T* ThreadBuffer(std::vector<T>& buffer, int64_t count) {
   return buffer.data();
 }
 
-Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout) {
+// b: B as `layout` says; for kKN its rows (index k) are ldb elements apart and may be the
+// unsigned bytes of a lowered activation (widened exactly to int16).
+template <typename TB>
+Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayout layout, int64_t ldb) {
   thread_local std::vector<int16_t> a_buffer, b_buffer;
   Packed p;
   p.pairs = (k + 1) / 2;
@@ -71,11 +76,11 @@ Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b,
 #pragma omp parallel for schedule(static)
     for (int64_t kp = 0; kp < pairs; ++kp) {
       int16_t* dst = bp + kp * n_padded * 2;
-      const int16_t* row0 = b + (2 * kp) * n;
-      const int16_t* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * n : nullptr;
+      const TB* row0 = b + (2 * kp) * ldb;
+      const TB* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * ldb : nullptr;
       for (int64_t j = 0; j < n; ++j) {
-        dst[2 * j] = row0[j];
-        dst[2 * j + 1] = row1 ? row1[j] : 0;
+        dst[2 * j] = static_cast<int16_t>(row0[j]);
+        dst[2 * j + 1] = row1 ? static_cast<int16_t>(row1[j]) : int16_t{0};
       }
       std::fill(dst + 2 * n, dst + 2 * n_padded, int16_t{0});  // padding columns
     }
@@ -100,8 +105,8 @@ Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b,
 }
 
 // Stores one tile's sums, tile[r][j] = C(i0 + r, j0 + j) for r < rows, j < cols.
-template <int64_t kWidth>
-void StoreTile(const COut& out, const int64_t (&tile)[kRowTile][kWidth], int64_t i0, int64_t rows, int64_t j0,
+template <typename T, int64_t kWidth>
+void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, int64_t rows, int64_t j0,
                int64_t cols, int64_t n) {
   if (out.row_major != nullptr) {
     for (int64_t r = 0; r < rows; ++r) std::copy_n(tile[r], cols, out.row_major + (i0 + r) * n + j0);
@@ -146,6 +151,24 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
       for (int64_t j = 0; j < kColumnTile; ++j) total[r][j] += acc[r][j];
   }
   StoreTile(c, total, i0, rows, j0, std::min(kColumnTile, n - j0), n);
+}
+
+// The 8-bit forward tile without VNNI (the same int32 sums, see TileU8Vnni).
+__attribute__((target_clones("avx2", "default")))
+void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows,
+                   int64_t j0, int64_t n, const COut& c) {
+  int32_t acc[kRowTile][kColumnTile] = {};
+  for (int64_t kq = 0; kq < ld / 4; ++kq) {
+    const int8_t* bp = bq + (kq * n_padded + j0) * 4;
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* ap = a + (i0 + r) * ld + 4 * kq;
+      for (int64_t j = 0; j < kColumnTile; ++j) {
+        acc[r][j] += int32_t{ap[0]} * bp[4 * j] + int32_t{ap[1]} * bp[4 * j + 1] + int32_t{ap[2]} * bp[4 * j + 2] +
+                     int32_t{ap[3]} * bp[4 * j + 3];
+      }
+    }
+  }
+  StoreTile(c, acc, i0, rows, j0, std::min(kColumnTile, n - j0), n);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -240,6 +263,41 @@ void PanelVnni(const Packed& p, int64_t m, int64_t kp_begin, int64_t kp_end, int
   }
 }
 
+// Forward path with 8-bit operands: x1 = W_q x0 multiplies unsigned activations (0..255)
+// by signed weights (-127..127). vpdpbusd adds four such products to an int32 lane; it
+// widens each product and only an int32 overflow could wrap it (unlike vpdpbusds and
+// pmaddubsw, nothing saturates). Every partial sum of x1 is at most K * 255 * 127 < 2^31
+// in magnitude for K <= 8192 (checked when the network is built, docs/numerics.md), so the
+// int32 lanes hold the whole reduction exactly: no blocks, no widening.
+// A = the lowered x0, [P][ld] bytes (ld = K rounded up to 4, zero beyond K); B = W_q packed
+// in quads along k, Bq[kq][j][t] = W_q[j][4 kq + t], zero beyond K and beyond n.
+template <int NV>
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+void TileU8Vnni(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows, int64_t j0,
+                int64_t n, const COut& c) {
+  __m512i acc[kRowTile][NV];
+  for (int64_t r = 0; r < kRowTile; ++r)
+    for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
+  const int64_t quads = ld / 4;
+  for (int64_t kq = 0; kq < quads; ++kq) {
+    const int8_t* bp = bq + (kq * n_padded + j0) * 4;
+    __m512i bv[NV];
+    for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 64 * h);
+    const uint8_t* ap = a + i0 * ld + 4 * kq;
+    for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+      int32_t quad;
+      std::memcpy(&quad, ap + (r < rows ? r : 0) * ld, sizeof(quad));
+      const __m512i av = _mm512_set1_epi32(quad);
+      for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpbusd_epi32(acc[r][h], av, bv[h]);
+    }
+  }
+  alignas(64) int32_t out[kRowTile][16 * NV];
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int h = 0; h < NV; ++h) _mm512_store_si512(out[r] + 16 * h, acc[r][h]);
+  }
+  StoreTile(c, out, i0, rows, j0, std::min<int64_t>(16 * NV, n - j0), n);
+}
+
 #pragma GCC diagnostic pop
 
 bool UseVnni() {
@@ -258,8 +316,8 @@ bool UseVnni() {
 
 // One lowered row: kernel columns s in [s_lo, s_hi) read inside the image, the rest is
 // padding (0). kKernel > 0 fixes the kernel size at compile time (the common 1 and 3).
-template <int kKernel, typename T>
-inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t ow, int16_t* row) {
+template <int kKernel, typename T, typename Out>
+inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t ow, Out* row) {
   const int64_t kernel = kKernel > 0 ? kKernel : g.kernel;
   const int64_t iw0 = ow * g.stride - g.pad;
   const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(kernel, g.in_width - iw0);
@@ -270,7 +328,7 @@ inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t
     const T* src = image + ih0 * g.in_width + iw0;
     for (int64_t c = 0; c < g.in_channels; ++c, src += g.in_height * g.in_width) {
       for (int64_t r = 0; r < kernel; ++r, row += kernel) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<int16_t>(src[r * g.in_width + s]);
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[r * g.in_width + s]);
       }
     }
     return;
@@ -285,30 +343,32 @@ inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t
       }
       const T* src = plane + ih * g.in_width + iw0;
       if (full) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<int16_t>(src[s]);
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[s]);
         continue;
       }
-      for (int64_t s = 0; s < kernel; ++s) row[s] = (s >= s_lo && s < s_hi) ? static_cast<int16_t>(src[s]) : int16_t{0};
+      for (int64_t s = 0; s < kernel; ++s) row[s] = (s >= s_lo && s < s_hi) ? static_cast<Out>(src[s]) : Out{0};
     }
   }
 }
 
-// im2col in [p][k] order (k fastest); padding reads as 0.
-template <typename T>
-void Im2Col(const ConvGeometry& g, const T* x, int16_t* col) {
+// im2col in [p][k] order (k fastest), rows ld >= K elements apart (the elements beyond K
+// are set to 0); padding reads as 0.
+template <typename T, typename Out>
+void Im2Col(const ConvGeometry& g, const T* x, Out* col, int64_t ld) {
   const int64_t oh_n = g.out_height(), ow_n = g.out_width(), kk = g.gemm_k();
   const int64_t image_size = g.in_channels * g.in_height * g.in_width;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oh = 0; oh < oh_n; ++oh) {
       for (int64_t ow = 0; ow < ow_n; ++ow) {
-        int16_t* row = col + ((n * oh_n + oh) * ow_n + ow) * kk;
+        Out* row = col + ((n * oh_n + oh) * ow_n + ow) * ld;
         const T* image = x + n * image_size;
         switch (g.kernel) {
           case 1: Im2ColRow<1>(g, image, oh, ow, row); break;
           case 3: Im2ColRow<3>(g, image, oh, ow, row); break;
           default: Im2ColRow<0>(g, image, oh, ow, row); break;
         }
+        for (int64_t k = kk; k < ld; ++k) row[k] = Out{0};
       }
     }
   }
@@ -336,9 +396,11 @@ std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
   return out;
 }
 
-void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, const COut& c) {
+template <typename TB = int16_t>
+void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayout layout, const COut& c,
+          int64_t ldb = -1) {
   if (m == 0 || n == 0) return;
-  const Packed p = Pack(m, n, k, a, b, layout);
+  const Packed p = Pack(m, n, k, a, b, layout, ldb < 0 ? n : ldb);
   const int64_t tiles_i = (m + kRowTile - 1) / kRowTile;
   const bool vnni = UseVnni();
   if (vnni && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
@@ -394,17 +456,39 @@ void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t*
 }
 
 void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, LoweredInput* keep) {
-  const int64_t kk = g.gemm_k(), pn = g.gemm_n();
+  const int64_t kk = g.gemm_k(), pn = g.gemm_n(), ko_n = g.out_channels;
+  // The int32 lanes are exact while K * 255 * 127 < 2^31 (the layers check K <= 8192).
+  if (kk * 255 * 127 > INT32_MAX) Fail("forward GEMM: reduction length {} exceeds the int32 bound of x1", kk);
   LoweredInput local;
   LoweredInput& lowered = keep ? *keep : local;
-  lowered.col.resize(pn * kk);
-  Im2Col(g, x0, lowered.col.data());
-  const std::vector<int16_t> w16(wq, wq + g.weight_count());
+  lowered.ld = (kk + 3) / 4 * 4;
+  if (static_cast<int64_t>(lowered.col.size()) < pn * lowered.ld) lowered.col.resize(pn * lowered.ld);
+  Im2Col(g, x0, lowered.col.data(), lowered.ld);
   // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
-  // the small weight matrix is the packed one.
+  // the small weight matrix the packed one (quads along k, zero-padded).
+  const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile, quads = lowered.ld / 4;
+  std::vector<int8_t> bq(quads * n_padded * 4, 0);
+  for (int64_t j = 0; j < ko_n; ++j)
+    for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + k];
   // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
-  Gemm(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK,
-       COut{.nchw32 = x1, .pix = g.out_height() * g.out_width()});
+  const COut c{.nchw32 = x1, .pix = g.out_height() * g.out_width()};
+  const bool vnni = UseVnni();
+  const int64_t width = vnni && ko_n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
+  const int64_t tiles_i = (pn + kRowTile - 1) / kRowTile, tiles_j = (ko_n + width - 1) / width;
+  const uint8_t* a = lowered.col.data();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t tj = 0; tj < tiles_j; ++tj) {
+    for (int64_t ti = 0; ti < tiles_i; ++ti) {
+      const int64_t i0 = ti * kRowTile, rows = std::min(kRowTile, pn - i0), j0 = tj * width;
+      if (!vnni) {
+        TileU8Generic(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+      } else if (width == 16) {
+        TileU8Vnni<1>(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+      } else {
+        TileU8Vnni<2>(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+      }
+    }
+  }
 }
 
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
@@ -420,7 +504,7 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
         for (int64_t q = 0; q < rs; ++q) w_t[(c * ko_n + ko) * rs + (rs - 1 - q)] = wq[(ko * g.in_channels + c) * rs + q];
     thread_local std::vector<int16_t> col_buffer;  // keeps its storage: every element written
     int16_t* col = ThreadBuffer(col_buffer, t.gemm_n() * t.gemm_k());
-    Im2Col(t, e3, col);
+    Im2Col(t, e3, col, t.gemm_k());
     Gemm(t.gemm_n(), g.in_channels, t.gemm_k(), col, w_t.data(), BLayout::kNK,
          COut{.nchw64 = e4, .pix = g.in_height * g.in_width});
     return;
@@ -466,13 +550,15 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
   const int64_t kk = g.gemm_k(), pn = g.gemm_n();
   LoweredInput local;
   if (lowered == nullptr) {
-    local.col.resize(pn * kk);
-    Im2Col(g, x0, local.col.data());
+    local.ld = (kk + 3) / 4 * 4;
+    local.col.resize(pn * local.ld);
+    Im2Col(g, x0, local.col.data(), local.ld);
     lowered = &local;
   }
   const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
-  // g_W [K_out][K] = e3 [K_out][P] * col [P][K]: the reduction runs over p.
-  GemmInt16(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN, g_w);
+  // g_W [K_out][K] = e3 [K_out][P] * col [P][K]: the reduction runs over p; packing widens
+  // the lowered bytes to int16.
+  Gemm(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN, COut{.row_major = g_w}, lowered->ld);
 }
 
 }  // namespace octet
