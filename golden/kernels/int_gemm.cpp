@@ -324,11 +324,13 @@ inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t
   const bool full = s_lo == 0 && s_hi == kernel;
   const int64_t ih0 = oh * g.stride - g.pad;
   if (full && ih0 >= 0 && ih0 + kernel <= g.in_height) {
-    // Interior pixel: every tap inside the image, no bound checks.
-    const T* src = image + ih0 * g.in_width + iw0;
-    for (int64_t c = 0; c < g.in_channels; ++c, src += g.in_height * g.in_width) {
+    // Interior pixel: every tap inside the image, no bound checks. The geometry is read
+    // into locals first: byte stores may alias it, which would reload it at every store.
+    const int64_t width = g.in_width, plane = g.in_height * g.in_width, channels = g.in_channels;
+    const T* src = image + ih0 * width + iw0;
+    for (int64_t c = 0; c < channels; ++c, src += plane) {
       for (int64_t r = 0; r < kernel; ++r, row += kernel) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[r * g.in_width + s]);
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[r * width + s]);
       }
     }
     return;
@@ -368,7 +370,7 @@ void Im2Col(const ConvGeometry& g, const T* x, Out* col, int64_t ld) {
           case 3: Im2ColRow<3>(g, image, oh, ow, row); break;
           default: Im2ColRow<0>(g, image, oh, ow, row); break;
         }
-        for (int64_t k = kk; k < ld; ++k) row[k] = Out{0};
+        for (int64_t k = kk; k < ld; ++k) row[k] = Out{0};  // none when K is a multiple of 4
       }
     }
   }
