@@ -8,6 +8,8 @@
 #include <memory>
 #include <utility>
 
+#include "golden/core/error.h"
+
 namespace octet {
 namespace {
 
@@ -17,36 +19,70 @@ namespace {
 
 constexpr int64_t kColumnTile = 32;  // two 16-lane vectors of int32 outputs
 constexpr int64_t kRowTile = 8;
+// GEMMs with at most kPanelRows rows and at least kPanelMinPairs k-pairs take PanelVnni.
+constexpr int64_t kPanelRows = 64;
+constexpr int64_t kPanelMinPairs = 1024;
 
+// Where a GEMM's C goes: row-major [m][n] int64, or, for a C whose rows run over
+// (image, pixel), i = image * pix + q, straight into the NCHW tensor:
+// out[(image * n + j) * pix + q] (int32 for the forward x1, int64 for the error e4), so no
+// [P][n] intermediate and no transpose pass.
+struct COut {
+  int64_t* row_major = nullptr;
+  int32_t* nchw32 = nullptr;
+  int64_t* nchw64 = nullptr;
+  int64_t pix = 1;
+};
+
+// The packed operands live in per-thread buffers that keep their storage from one GEMM to
+// the next (GEMMs run on the calling thread's buffers; nested calls from a parallel loop
+// each use their own thread's), so packing neither allocates nor zero-fills memory it
+// overwrites: only the padding is written as zeros.
 struct Packed {
-  std::vector<int16_t> a_padded, b;
   const int16_t* a = nullptr;  // A with k padded to 2 pairs: the caller's A when k is even
+  const int16_t* b = nullptr;
   int64_t pairs = 0, n_padded = 0;
 };
 
-Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout) {
+template <typename T>
+T* ThreadBuffer(std::vector<T>& buffer, int64_t count) {
+  if (static_cast<int64_t>(buffer.size()) < count) buffer.resize(count);
+  return buffer.data();
+}
+
+// b: B as `layout` says; for kKN its rows (index k) are ldb elements apart and may be the
+// unsigned bytes of a lowered activation (widened exactly to int16).
+template <typename TB>
+Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayout layout, int64_t ldb) {
+  thread_local std::vector<int16_t> a_buffer, b_buffer;
   Packed p;
   p.pairs = (k + 1) / 2;
   p.n_padded = (n + kColumnTile - 1) / kColumnTile * kColumnTile;
+  const int64_t pairs = p.pairs, n_padded = p.n_padded;
   if (k % 2 == 0) {
     p.a = a;  // already in the padded layout
   } else {
-    p.a_padded.assign(m * p.pairs * 2, 0);
+    int16_t* a_padded = ThreadBuffer(a_buffer, m * pairs * 2);
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < m; ++i) std::copy_n(a + i * k, k, p.a_padded.data() + i * p.pairs * 2);
-    p.a = p.a_padded.data();
+    for (int64_t i = 0; i < m; ++i) {
+      std::copy_n(a + i * k, k, a_padded + i * pairs * 2);
+      a_padded[i * pairs * 2 + k] = 0;  // the padding element of the last pair
+    }
+    p.a = a_padded;
   }
-  p.b.assign(p.pairs * p.n_padded * 2, 0);
+  int16_t* bp = ThreadBuffer(b_buffer, pairs * n_padded * 2);
+  p.b = bp;
   if (layout == BLayout::kKN) {
 #pragma omp parallel for schedule(static)
-    for (int64_t kp = 0; kp < p.pairs; ++kp) {
-      int16_t* dst = p.b.data() + kp * p.n_padded * 2;
-      const int16_t* row0 = b + (2 * kp) * n;
-      const int16_t* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * n : nullptr;
+    for (int64_t kp = 0; kp < pairs; ++kp) {
+      int16_t* dst = bp + kp * n_padded * 2;
+      const TB* row0 = b + (2 * kp) * ldb;
+      const TB* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * ldb : nullptr;
       for (int64_t j = 0; j < n; ++j) {
-        dst[2 * j] = row0[j];
-        dst[2 * j + 1] = row1 ? row1[j] : 0;
+        dst[2 * j] = static_cast<int16_t>(row0[j]);
+        dst[2 * j + 1] = row1 ? static_cast<int16_t>(row1[j]) : int16_t{0};
       }
+      std::fill(dst + 2 * n, dst + 2 * n_padded, int16_t{0});  // padding columns
     }
   } else {
     constexpr int64_t kBlock = 64;  // transpose in blocks of columns for locality
@@ -54,26 +90,57 @@ Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b,
     for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
       const int64_t j1 = std::min(n, j0 + kBlock);
       for (int64_t kk = 0; kk < k; ++kk) {
-        int16_t* dst = p.b.data() + (kk / 2) * p.n_padded * 2 + (kk & 1);
+        int16_t* dst = bp + (kk / 2) * n_padded * 2 + (kk & 1);
         for (int64_t j = j0; j < j1; ++j) dst[2 * j] = b[j * k + kk];
       }
+      if (k % 2 != 0) {  // the padding element of the last pair
+        int16_t* dst = bp + (pairs - 1) * n_padded * 2 + 1;
+        for (int64_t j = j0; j < j1; ++j) dst[2 * j] = 0;
+      }
     }
+    for (int64_t kp = 0; kp < pairs; ++kp)  // padding columns
+      std::fill(bp + (kp * n_padded + n) * 2, bp + (kp + 1) * n_padded * 2, int16_t{0});
   }
   return p;
+}
+
+// Stores one tile's sums, tile[r][j] = C(i0 + r, j0 + j) for r < rows, j < cols.
+template <typename T, int64_t kWidth>
+void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, int64_t rows, int64_t j0,
+               int64_t cols, int64_t n) {
+  if (out.row_major != nullptr) {
+    for (int64_t r = 0; r < rows; ++r) std::copy_n(tile[r], cols, out.row_major + (i0 + r) * n + j0);
+    return;
+  }
+  int64_t image = i0 / out.pix, q = i0 % out.pix;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t base = image * n * out.pix + q;
+    if (out.nchw32 != nullptr) {
+      // The forward x1: |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is
+      // built), so the narrowing is exact.
+      for (int64_t j = 0; j < cols; ++j) out.nchw32[base + (j0 + j) * out.pix] = static_cast<int32_t>(tile[r][j]);
+    } else {
+      for (int64_t j = 0; j < cols; ++j) out.nchw64[base + (j0 + j) * out.pix] = tile[r][j];
+    }
+    if (++q == out.pix) {
+      q = 0;
+      ++image;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------
 // Portable path: the same blocking, plain int32 loops (GCC vectorises the j loop).
 
 __attribute__((target_clones("avx2", "default")))
-void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, int64_t* c) {
+void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, const COut& c) {
   int64_t total[kRowTile][kColumnTile] = {};
   int32_t acc[kRowTile][kColumnTile];
   for (int64_t kp0 = 0; kp0 < p.pairs; kp0 += kPairBlock) {
     const int64_t kp1 = std::min(p.pairs, kp0 + kPairBlock);
     std::memset(acc, 0, sizeof(acc));
     for (int64_t kp = kp0; kp < kp1; ++kp) {
-      const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
+      const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       for (int64_t r = 0; r < rows; ++r) {
         const int32_t a0 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp];
         const int32_t a1 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp + 1];
@@ -83,8 +150,25 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < kColumnTile; ++j) total[r][j] += acc[r][j];
   }
-  const int64_t cols = std::min(kColumnTile, n - j0);
-  for (int64_t r = 0; r < rows; ++r) std::copy_n(total[r], cols, c + (i0 + r) * n + j0);
+  StoreTile(c, total, i0, rows, j0, std::min(kColumnTile, n - j0), n);
+}
+
+// The 8-bit forward tile without VNNI (the same int32 sums, see TileU8Vnni).
+__attribute__((target_clones("avx2", "default")))
+void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows,
+                   int64_t j0, int64_t n, const COut& c) {
+  int32_t acc[kRowTile][kColumnTile] = {};
+  for (int64_t kq = 0; kq < ld / 4; ++kq) {
+    const int8_t* bp = bq + (kq * n_padded + j0) * 4;
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* ap = a + (i0 + r) * ld + 4 * kq;
+      for (int64_t j = 0; j < kColumnTile; ++j) {
+        acc[r][j] += int32_t{ap[0]} * bp[4 * j] + int32_t{ap[1]} * bp[4 * j + 1] + int32_t{ap[2]} * bp[4 * j + 2] +
+                     int32_t{ap[3]} * bp[4 * j + 3];
+      }
+    }
+  }
+  StoreTile(c, acc, i0, rows, j0, std::min(kColumnTile, n - j0), n);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -99,7 +183,7 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
 // NV = number of 16-column vectors per tile (1 for narrow C, else 2).
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, int64_t* c) {
+void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, const COut& c) {
   __m512i total[kRowTile][2 * NV];  // int64 sums: 16 NV columns = 2 NV vectors of 8
   for (int64_t r = 0; r < kRowTile; ++r)
     for (int v = 0; v < 2 * NV; ++v) total[r][v] = _mm512_setzero_si512();
@@ -110,7 +194,7 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
     for (int64_t r = 0; r < kRowTile; ++r)
       for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
     for (int64_t kp = kp0; kp < kp1; ++kp) {
-      const int16_t* bp = p.b.data() + (kp * p.n_padded + j0) * 2;
+      const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       __m512i bv[NV];
       for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
       const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
@@ -130,12 +214,88 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
     }
   }
   // The packed B interleaves pairs, so lane l of acc[r][h] is column j0 + 16 h + l.
-  const int64_t cols = std::min<int64_t>(16 * NV, n - j0);
+  alignas(64) int64_t out[kRowTile][16 * NV];
   for (int64_t r = 0; r < rows; ++r) {
-    alignas(64) int64_t out[16 * NV];
-    for (int v = 0; v < 2 * NV; ++v) _mm512_store_si512(out + 8 * v, total[r][v]);
-    std::copy_n(out, cols, c + (i0 + r) * n + j0);
+    for (int v = 0; v < 2 * NV; ++v) _mm512_store_si512(out[r] + 8 * v, total[r][v]);
   }
+  StoreTile(c, out, i0, rows, j0, std::min<int64_t>(16 * NV, n - j0), n);
+}
+
+// Panel path for a short, deep GEMM (few rows m, long reduction: the weight gradient,
+// m = K_out, k = N OH OW). The row tiles of TileVnni would each stream the whole packed B
+// from memory; here one task takes one column tile (32 columns) and one segment of the
+// reduction, and runs every row tile on each kPairBlock-pair block of B while that block
+// (8 KB) is in L1, so B is read from memory once. The lanes and their int32 blocks are the
+// same as TileVnni's (at most kPairBlock pairs per int32 lane: exact); the int64 sums of
+// the segments are added afterwards, exact in any order.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+void PanelVnni(const Packed& p, int64_t m, int64_t kp_begin, int64_t kp_end, int64_t j0, int64_t* sums) {
+  // sums [m][32] (int64), zeroed by the caller; column j0 + v of row i is sums[i * 32 + v].
+  const int64_t a_stride = p.pairs * 2;
+  for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
+    const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
+    for (int64_t i0 = 0; i0 < m; i0 += kRowTile) {
+      const int64_t rows = std::min(kRowTile, m - i0);
+      __m512i acc[kRowTile][2];
+      for (int64_t r = 0; r < kRowTile; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+      for (int64_t kp = kp0; kp < kp1; ++kp) {
+        const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
+        const __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 32);
+        const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
+        for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+          int32_t pair;
+          std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
+          const __m512i av = _mm512_set1_epi32(pair);
+          acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], av, b0);
+          acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], av, b1);
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t* row = sums + (i0 + r) * 32;
+        for (int h = 0; h < 2; ++h) {
+          const __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc[r][h]));
+          const __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc[r][h], 1));
+          _mm512_storeu_si512(row + 16 * h, _mm512_add_epi64(_mm512_loadu_si512(row + 16 * h), lo));
+          _mm512_storeu_si512(row + 16 * h + 8, _mm512_add_epi64(_mm512_loadu_si512(row + 16 * h + 8), hi));
+        }
+      }
+    }
+  }
+}
+
+// Forward path with 8-bit operands: x1 = W_q x0 multiplies unsigned activations (0..255)
+// by signed weights (-127..127). vpdpbusd adds four such products to an int32 lane; it
+// widens each product and only an int32 overflow could wrap it (unlike vpdpbusds and
+// pmaddubsw, nothing saturates). Every partial sum of x1 is at most K * 255 * 127 < 2^31
+// in magnitude for K <= 8192 (checked when the network is built, docs/numerics.md), so the
+// int32 lanes hold the whole reduction exactly: no blocks, no widening.
+// A = the lowered x0, [P][ld] bytes (ld = K rounded up to 4, zero beyond K); B = W_q packed
+// in quads along k, Bq[kq][j][t] = W_q[j][4 kq + t], zero beyond K and beyond n.
+template <int NV>
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+void TileU8Vnni(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows, int64_t j0,
+                int64_t n, const COut& c) {
+  __m512i acc[kRowTile][NV];
+  for (int64_t r = 0; r < kRowTile; ++r)
+    for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
+  const int64_t quads = ld / 4;
+  for (int64_t kq = 0; kq < quads; ++kq) {
+    const int8_t* bp = bq + (kq * n_padded + j0) * 4;
+    __m512i bv[NV];
+    for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 64 * h);
+    const uint8_t* ap = a + i0 * ld + 4 * kq;
+    for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+      int32_t quad;
+      std::memcpy(&quad, ap + (r < rows ? r : 0) * ld, sizeof(quad));
+      const __m512i av = _mm512_set1_epi32(quad);
+      for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpbusd_epi32(acc[r][h], av, bv[h]);
+    }
+  }
+  alignas(64) int32_t out[kRowTile][16 * NV];
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int h = 0; h < NV; ++h) _mm512_store_si512(out[r] + 16 * h, acc[r][h]);
+  }
+  StoreTile(c, out, i0, rows, j0, std::min<int64_t>(16 * NV, n - j0), n);
 }
 
 #pragma GCC diagnostic pop
@@ -156,19 +316,21 @@ bool UseVnni() {
 
 // One lowered row: kernel columns s in [s_lo, s_hi) read inside the image, the rest is
 // padding (0). kKernel > 0 fixes the kernel size at compile time (the common 1 and 3).
-template <int kKernel, typename T>
-inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t ow, int16_t* row) {
+template <int kKernel, typename T, typename Out>
+inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t ow, Out* row) {
   const int64_t kernel = kKernel > 0 ? kKernel : g.kernel;
   const int64_t iw0 = ow * g.stride - g.pad;
   const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(kernel, g.in_width - iw0);
   const bool full = s_lo == 0 && s_hi == kernel;
   const int64_t ih0 = oh * g.stride - g.pad;
   if (full && ih0 >= 0 && ih0 + kernel <= g.in_height) {
-    // Interior pixel: every tap inside the image, no bound checks.
-    const T* src = image + ih0 * g.in_width + iw0;
-    for (int64_t c = 0; c < g.in_channels; ++c, src += g.in_height * g.in_width) {
+    // Interior pixel: every tap inside the image, no bound checks. The geometry is read
+    // into locals first: byte stores may alias it, which would reload it at every store.
+    const int64_t width = g.in_width, plane = g.in_height * g.in_width, channels = g.in_channels;
+    const T* src = image + ih0 * width + iw0;
+    for (int64_t c = 0; c < channels; ++c, src += plane) {
       for (int64_t r = 0; r < kernel; ++r, row += kernel) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<int16_t>(src[r * g.in_width + s]);
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[r * width + s]);
       }
     }
     return;
@@ -183,30 +345,32 @@ inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t
       }
       const T* src = plane + ih * g.in_width + iw0;
       if (full) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<int16_t>(src[s]);
+        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[s]);
         continue;
       }
-      for (int64_t s = 0; s < kernel; ++s) row[s] = (s >= s_lo && s < s_hi) ? static_cast<int16_t>(src[s]) : int16_t{0};
+      for (int64_t s = 0; s < kernel; ++s) row[s] = (s >= s_lo && s < s_hi) ? static_cast<Out>(src[s]) : Out{0};
     }
   }
 }
 
-// im2col in [p][k] order (k fastest); padding reads as 0.
-template <typename T>
-void Im2Col(const ConvGeometry& g, const T* x, int16_t* col) {
+// im2col in [p][k] order (k fastest), rows ld >= K elements apart (the elements beyond K
+// are set to 0); padding reads as 0.
+template <typename T, typename Out>
+void Im2Col(const ConvGeometry& g, const T* x, Out* col, int64_t ld) {
   const int64_t oh_n = g.out_height(), ow_n = g.out_width(), kk = g.gemm_k();
   const int64_t image_size = g.in_channels * g.in_height * g.in_width;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oh = 0; oh < oh_n; ++oh) {
       for (int64_t ow = 0; ow < ow_n; ++ow) {
-        int16_t* row = col + ((n * oh_n + oh) * ow_n + ow) * kk;
+        Out* row = col + ((n * oh_n + oh) * ow_n + ow) * ld;
         const T* image = x + n * image_size;
         switch (g.kernel) {
           case 1: Im2ColRow<1>(g, image, oh, ow, row); break;
           case 3: Im2ColRow<3>(g, image, oh, ow, row); break;
           default: Im2ColRow<0>(g, image, oh, ow, row); break;
         }
+        for (int64_t k = kk; k < ld; ++k) row[k] = Out{0};  // none when K is a multiple of 4
       }
     }
   }
@@ -234,26 +398,42 @@ std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
   return out;
 }
 
-// [N * pix][M] (C^T of a GEMM whose rows run over (n, pixel)) -> [N][M][pix].
-template <typename Out>
-void FromPixelMajor(const int64_t* c_t, int64_t m, int64_t batch, int64_t pix, Out* out) {
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t i = 0; i < m; ++i) {
-      const int64_t* src = c_t + n * pix * m + i;
-      Out* dst = out + (n * m + i) * pix;
-      for (int64_t q = 0; q < pix; ++q) dst[q] = static_cast<Out>(src[q * m]);
-    }
-  }
-}
-
-}  // namespace
-
-void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, int64_t* c) {
+template <typename TB = int16_t>
+void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayout layout, const COut& c,
+          int64_t ldb = -1) {
   if (m == 0 || n == 0) return;
-  const Packed p = Pack(m, n, k, a, b, layout);
+  const Packed p = Pack(m, n, k, a, b, layout, ldb < 0 ? n : ldb);
   const int64_t tiles_i = (m + kRowTile - 1) / kRowTile;
   const bool vnni = UseVnni();
+  if (vnni && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
+    // Short, deep GEMM: PanelVnni over (column tile, reduction segment) tasks, at least
+    // 8 of them so that the threads share the work evenly; then the segments' sums.
+    const int64_t tiles_j = p.n_padded / kColumnTile;
+    const int64_t blocks = (p.pairs + kPairBlock - 1) / kPairBlock;
+    const int64_t segments = std::min(blocks, (8 + tiles_j - 1) / tiles_j);
+    const int64_t blocks_per_segment = (blocks + segments - 1) / segments;
+    thread_local std::vector<int64_t> sums_buffer;
+    int64_t* sums = ThreadBuffer(sums_buffer, segments * tiles_j * m * kColumnTile);
+    std::fill_n(sums, segments * tiles_j * m * kColumnTile, int64_t{0});
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t seg = 0; seg < segments; ++seg) {
+      for (int64_t tj = 0; tj < tiles_j; ++tj) {
+        const int64_t kp_begin = std::min(p.pairs, seg * blocks_per_segment * kPairBlock);
+        const int64_t kp_end = std::min(p.pairs, (seg + 1) * blocks_per_segment * kPairBlock);
+        PanelVnni(p, m, kp_begin, kp_end, tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
+      }
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t tj = j / kColumnTile, v = j % kColumnTile;
+        int64_t total = 0;
+        for (int64_t seg = 0; seg < segments; ++seg) total += sums[((seg * tiles_j + tj) * m + i) * kColumnTile + v];
+        c.row_major[i * n + j] = total;
+      }
+    }
+    return;
+  }
   const int64_t width = vnni && n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
   const int64_t tiles_j = (n + width - 1) / width;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -271,19 +451,46 @@ void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t*
   }
 }
 
+}  // namespace
+
+void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, int64_t* c) {
+  Gemm(m, n, k, a, b, layout, COut{.row_major = c});
+}
+
 void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, LoweredInput* keep) {
-  const int64_t kk = g.gemm_k(), pn = g.gemm_n();
+  const int64_t kk = g.gemm_k(), pn = g.gemm_n(), ko_n = g.out_channels;
+  // The int32 lanes are exact while K * 255 * 127 < 2^31 (the layers check K <= 8192).
+  if (kk * 255 * 127 > INT32_MAX) Fail("forward GEMM: reduction length {} exceeds the int32 bound of x1", kk);
   LoweredInput local;
   LoweredInput& lowered = keep ? *keep : local;
-  lowered.col.resize(pn * kk);
-  Im2Col(g, x0, lowered.col.data());
-  const std::vector<int16_t> w16(wq, wq + g.weight_count());
+  lowered.ld = (kk + 3) / 4 * 4;
+  if (static_cast<int64_t>(lowered.col.size()) < pn * lowered.ld) lowered.col.resize(pn * lowered.ld);
+  Im2Col(g, x0, lowered.col.data(), lowered.ld);
   // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
-  // the small weight matrix is the packed one.
-  const auto c_t = std::make_unique_for_overwrite<int64_t[]>(pn * g.out_channels);  // every element written
-  GemmInt16(pn, g.out_channels, kk, lowered.col.data(), w16.data(), BLayout::kNK, c_t.get());
-  // |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is built): exact.
-  FromPixelMajor(c_t.get(), g.out_channels, g.batch, g.out_height() * g.out_width(), x1);
+  // the small weight matrix the packed one (quads along k, zero-padded).
+  const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile, quads = lowered.ld / 4;
+  std::vector<int8_t> bq(quads * n_padded * 4, 0);
+  for (int64_t j = 0; j < ko_n; ++j)
+    for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + k];
+  // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
+  const COut c{.nchw32 = x1, .pix = g.out_height() * g.out_width()};
+  const bool vnni = UseVnni();
+  const int64_t width = vnni && ko_n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
+  const int64_t tiles_i = (pn + kRowTile - 1) / kRowTile, tiles_j = (ko_n + width - 1) / width;
+  const uint8_t* a = lowered.col.data();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t tj = 0; tj < tiles_j; ++tj) {
+    for (int64_t ti = 0; ti < tiles_i; ++ti) {
+      const int64_t i0 = ti * kRowTile, rows = std::min(kRowTile, pn - i0), j0 = tj * width;
+      if (!vnni) {
+        TileU8Generic(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+      } else if (width == 16) {
+        TileU8Vnni<1>(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+      } else {
+        TileU8Vnni<2>(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+      }
+    }
+  }
 }
 
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
@@ -297,11 +504,11 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     for (int64_t ko = 0; ko < ko_n; ++ko)
       for (int64_t c = 0; c < g.in_channels; ++c)
         for (int64_t q = 0; q < rs; ++q) w_t[(c * ko_n + ko) * rs + (rs - 1 - q)] = wq[(ko * g.in_channels + c) * rs + q];
-    const auto col = std::make_unique_for_overwrite<int16_t[]>(t.gemm_n() * t.gemm_k());  // every element written
-    Im2Col(t, e3, col.get());
-    const auto c_t = std::make_unique_for_overwrite<int64_t[]>(t.gemm_n() * g.in_channels);
-    GemmInt16(t.gemm_n(), g.in_channels, t.gemm_k(), col.get(), w_t.data(), BLayout::kNK, c_t.get());
-    FromPixelMajor(c_t.get(), g.in_channels, g.batch, g.in_height * g.in_width, e4);
+    thread_local std::vector<int16_t> col_buffer;  // keeps its storage: every element written
+    int16_t* col = ThreadBuffer(col_buffer, t.gemm_n() * t.gemm_k());
+    Im2Col(t, e3, col, t.gemm_k());
+    Gemm(t.gemm_n(), g.in_channels, t.gemm_k(), col, w_t.data(), BLayout::kNK,
+         COut{.nchw64 = e4, .pix = g.in_height * g.in_width});
     return;
   }
   // General case, one image at a time (images in parallel): dcol^T [K][pix] = W_q^T e3_n,
@@ -345,13 +552,15 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
   const int64_t kk = g.gemm_k(), pn = g.gemm_n();
   LoweredInput local;
   if (lowered == nullptr) {
-    local.col.resize(pn * kk);
-    Im2Col(g, x0, local.col.data());
+    local.ld = (kk + 3) / 4 * 4;
+    local.col.resize(pn * local.ld);
+    Im2Col(g, x0, local.col.data(), local.ld);
     lowered = &local;
   }
   const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
-  // g_W [K_out][K] = e3 [K_out][P] * col [P][K]: the reduction runs over p.
-  GemmInt16(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN, g_w);
+  // g_W [K_out][K] = e3 [K_out][P] * col [P][K]: the reduction runs over p; packing widens
+  // the lowered bytes to int16.
+  Gemm(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN, COut{.row_major = g_w}, lowered->ld);
 }
 
 }  // namespace octet

@@ -1,7 +1,8 @@
 // Exact integer GEMM and the convolution lowerings of the quantized layers.
 //
-// All three GEMMs of a training step run through one kernel with int16 operands and
-// int64 results. B is first packed in pairs along the reduction index ("k-pairs": the
+// The error and weight-gradient GEMMs of a training step run through one kernel with int16
+// operands and int64 results (the forward, with 8-bit operands, is described at
+// ConvForwardInt). B is first packed in pairs along the reduction index ("k-pairs": the
 // operand layout of vpdpwssd), then each output lane accumulates two products per step in
 // int32 for at most kPairBlock pairs before being widened into int64. With every
 // |a * b| < 2^23 a lane stays below 2 * kPairBlock * 2^23 = 2^31, so no intermediate can
@@ -32,14 +33,18 @@ inline void GemmInt16ABt(int64_t m, int64_t n, int64_t k, const int16_t* a, cons
   GemmInt16(m, n, k, a, b, BLayout::kNK, c);
 }
 
-// The lowered input of a conv (im2col, [P][K] in the order of conv_geometry.h), kept
+// The lowered input of a conv (im2col, [P][K] in the order of conv_geometry.h, the
+// activation bytes; rows ld elements apart, ld = K rounded up to 4, zero beyond K), kept
 // from the forward pass for the weight gradient.
 struct LoweredInput {
-  std::vector<int16_t> col;
+  std::vector<uint8_t> col;
+  int64_t ld = 0;
 };
 
 // Forward: x1 = W_q * x0 (lowered, see conv_geometry.h). x0 [N][C][H][W] unsigned
-// activations, wq [K_out][K], x1 [N][K_out][OH][OW]. Keeps the lowered x0 if asked.
+// activations, wq [K_out][K], x1 [N][K_out][OH][OW]. Keeps the lowered x0 if asked. Runs
+// on 8-bit operands (unsigned activation times signed weight, four products per int32
+// lane, exact: see int_gemm.cpp), the other two GEMMs on int16.
 void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1,
                     LoweredInput* keep = nullptr);
 // Error: e4 = W_q^T e3, e3 [N][K_out][OH][OW] (decoded E2 values), e4 [N][C][H][W].

@@ -24,6 +24,7 @@ class FloatLayer {
   void Initialize(uint64_t seed);
 
   void Forward(const Tensor<float>& x0, const Tensor<float>* residual);
+  void ForwardWithIdentity(const Tensor<float>& x0, const Tensor<float>& identity) { Forward(x0, &identity); }
   const Tensor<float>& x4() const { return x4_; }
   const Tensor<float>& x3() const { return x3_; }
 

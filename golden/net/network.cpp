@@ -16,7 +16,7 @@ Tensor<float> Sum(const Tensor<float>& a, const Tensor<float>& b) {
   return out;
 }
 IntError Sum(const IntError& a, const IntError& b) { return AddErrors(a, b); }
-IntError Sum(const IntError& a, const Int8Error& b) { return AddErrors(a, ToIntError(b)); }
+IntError Sum(const IntError& a, const Int8Error& b) { return AddErrors(a, b); }
 
 // Integer activation (frac_A bits) to float, exact.
 Tensor<float> ToFloat(const Tensor<uint8_t>& x, int frac) {
@@ -87,8 +87,7 @@ void Block<Layer, Act>::Forward(const Act& x) {
     shortcut->Forward(x, nullptr);
     conv2.Forward(conv1.x4(), &shortcut->x3());
   } else {
-    const auto residual = conv2.AsResidual(x);
-    conv2.Forward(conv1.x4(), &residual);
+    conv2.ForwardWithIdentity(conv1.x4(), x);  // the identity shortcut
   }
 }
 

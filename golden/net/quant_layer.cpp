@@ -30,11 +30,12 @@ inline int64_t SaturatingShiftLeftRow(int64_t x, int shift) {
 
 // sum = saturate_int64((a << shift_a) + (b << shift_b)), each shift saturating (AddErrors).
 // The int64 sum wraps exactly when both terms have one sign and the sum the other; it then
-// saturates towards that sign.
-OCTET_VECTOR_CLONES
-void AddErrorsRow(const int64_t* a, int shift_a, const int64_t* b, int shift_b, int64_t count, int64_t* sum) {
+// saturates towards that sign. B is int64 or the int8 of an e1 (widened exactly).
+template <typename B>
+OCTET_VECTOR_CLONES void AddErrorsRow(const int64_t* a, int shift_a, const B* b, int shift_b, int64_t count,
+                                      int64_t* sum) {
   for (int64_t i = 0; i < count; ++i) {
-    const int64_t x = SaturatingShiftLeftRow(a[i], shift_a), y = SaturatingShiftLeftRow(b[i], shift_b);
+    const int64_t x = SaturatingShiftLeftRow(a[i], shift_a), y = SaturatingShiftLeftRow(int64_t{b[i]}, shift_b);
     const auto wrapped = static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
     const bool overflow = ((x ^ wrapped) & (y ^ wrapped)) < 0;
     sum[i] = overflow ? (x < 0 ? INT64_MIN : INT64_MAX) : wrapped;
@@ -46,30 +47,35 @@ void WidenRow(const int8_t* v, int64_t count, int64_t* m) {
   for (int64_t i = 0; i < count; ++i) m[i] = v[i];
 }
 
-
-}  // namespace
-
-IntError AddErrors(const IntError& a, const IntError& b) {
-  if (a.m.shape != b.m.shape) Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b.m.shape));
-  IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b.exp)};
-  const int shift_a = a.exp - sum.exp, shift_b = b.exp - sum.exp;
+template <typename B>
+IntError AddErrorsImpl(const IntError& a, const Tensor<B>& b_values, int b_exp) {
+  if (a.m.shape != b_values.shape)
+    Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b_values.shape));
+  IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b_exp)};
+  const int shift_a = a.exp - sum.exp, shift_b = b_exp - sum.exp;
   if (shift_a <= 62 && shift_b <= 62) {
     const int64_t rows = a.m.size() / kRow;
 #pragma omp parallel for schedule(static)
     for (int64_t row = 0; row <= rows; ++row) {
       const int64_t i0 = row * kRow;
-      AddErrorsRow(a.m.ptr() + i0, shift_a, b.m.ptr() + i0, shift_b, std::min(kRow, a.m.size() - i0), sum.m.ptr() + i0);
+      AddErrorsRow(a.m.ptr() + i0, shift_a, b_values.ptr() + i0, shift_b, std::min(kRow, a.m.size() - i0),
+                   sum.m.ptr() + i0);
     }
     return sum;
   }
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < a.m.size(); ++i) {
     const fx::int128 total = static_cast<fx::int128>(fx::SaturatingShiftLeft(a.m[i], a.exp - sum.exp)) +
-                             fx::SaturatingShiftLeft(b.m[i], b.exp - sum.exp);
+                             fx::SaturatingShiftLeft(int64_t{b_values[i]}, b_exp - sum.exp);
     sum.m[i] = fx::SaturateToInt64(total);
   }
   return sum;
 }
+
+}  // namespace
+
+IntError AddErrors(const IntError& a, const IntError& b) { return AddErrorsImpl(a, b.m, b.exp); }
+IntError AddErrors(const IntError& a, const Int8Error& b) { return AddErrorsImpl(a, b.v, b.exp); }
 
 IntError ToIntError(const Int8Error& e) {
   IntError out{Tensor<int64_t>(e.v.shape), e.exp};
@@ -96,58 +102,63 @@ QuantLayer::QuantLayer(QuantLayerConfig config, const Scheme& scheme) : config_(
     Fail("layer {}: {} elements per BN channel exceed 2^24", config_.name, g.batch * g.out_height() * g.out_width());
   if (s_.frac_x3() < s_.frac_A() || s_.frac_x3() < s_.frac_beta())
     Fail("scheme {}: k_gamma + k_BN - 2 must be at least k_A - 1 and k_beta - 1", s_.name);
-  w_ = Tensor<int32_t>({g.out_channels, g.in_channels, g.kernel, g.kernel});
-  acc_w_ = Tensor<int32_t>(w_.shape);
-  gamma_ = Tensor<int32_t>({g.out_channels});
-  beta_ = Tensor<int32_t>({g.out_channels});
-  acc_gamma_ = Tensor<int32_t>(gamma_.shape);
-  acc_beta_ = Tensor<int32_t>(gamma_.shape);
+  t_.ShapeState(g);
 }
 
 void QuantLayer::Initialize(uint64_t seed) {
-  InitializeWeights(s_, seed, config_.index, config_.geometry.gemm_k(), w_);
-  std::fill(gamma_.data.begin(), gamma_.data.end(), int32_t{1} << s_.frac_WU());  // 1.0
-  std::fill(beta_.data.begin(), beta_.data.end(), 0);
-  std::fill(acc_w_.data.begin(), acc_w_.data.end(), 0);
-  std::fill(acc_gamma_.data.begin(), acc_gamma_.data.end(), 0);
-  std::fill(acc_beta_.data.begin(), acc_beta_.data.end(), 0);
+  InitializeWeights(s_, seed, config_.index, config_.geometry.gemm_k(), t_.w);
+  std::fill(t_.gamma.data.begin(), t_.gamma.data.end(), int32_t{1} << s_.frac_WU());  // 1.0
+  std::fill(t_.beta.data.begin(), t_.beta.data.end(), 0);
+  std::fill(t_.acc_w.data.begin(), t_.acc_w.data.end(), 0);
+  std::fill(t_.acc_gamma.data.begin(), t_.acc_gamma.data.end(), 0);
+  std::fill(t_.acc_beta.data.begin(), t_.acc_beta.data.end(), 0);
 }
 
-void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual) {
+void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual) { Forward(x0, residual, nullptr); }
+
+void QuantLayer::ForwardWithIdentity(const Tensor<uint8_t>& x0, const Tensor<uint8_t>& identity) {
+  Forward(x0, nullptr, &identity);
+}
+
+void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual, const Tensor<uint8_t>* identity) {
   const ConvGeometry& g = config_.geometry;
   const Shape out_shape = {g.batch, g.out_channels, g.out_height(), g.out_width()};
   if (x0.size() != g.input_count())
     Fail("layer {}: input has {} elements, expected {}", config_.name, x0.size(), g.input_count());
-  x0_ = x0;
+  t_.x0 = x0;
 
-  wq_ = QuantizeWeights(s_, w_);  // paper eq. 9
+  t_.wq = QuantizeWeights(s_, t_.w);  // paper eq. 9
 
   // x1 = W_q x0, exact (frac_W + frac_A bits).
-  ResizeForOverwrite(x1_, out_shape);
-  ConvForwardInt(g, x0.ptr(), wq_.ptr(), x1_.ptr(), &x0_lowered_);
+  ResizeForOverwrite(t_.x1, out_shape);
+  ConvForwardInt(g, x0.ptr(), t_.wq.ptr(), t_.x1.ptr(), &x0_lowered_);
 
   // x2 = Q_BN((x1 - mu_q) / sigma_q).
   const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
-  mu_q_ = Tensor<int32_t>({g.out_channels});
-  sigma_q_ = Tensor<int32_t>({g.out_channels});
-  ResizeForOverwrite(x2_, out_shape);
-  IntBatchNormForward(s_, bn, x1_.ptr(), mu_q_.ptr(), sigma_q_.ptr(), x2_.ptr());
+  t_.mu_q = Tensor<int32_t>({g.out_channels});
+  t_.sigma_q = Tensor<int32_t>({g.out_channels});
+  ResizeForOverwrite(t_.x2, out_shape);
+  IntBatchNormForward(s_, bn, t_.x1.ptr(), t_.mu_q.ptr(), t_.sigma_q.ptr(), t_.x2.ptr());
 
   // gamma_q = Q(gamma, k_gamma), beta_q = Q(beta, k_beta), saturated to int16.
-  QuantizeBnParameters(s_, gamma_, beta_, gamma_q_, beta_q_);
+  QuantizeBnParameters(s_, t_.gamma, t_.beta, t_.gamma_q, t_.beta_q);
 
   // x3 = gamma_q * x2 + beta_q (+ residual), exact at frac_x3 = frac_gamma + frac_BN bits;
   // with ReLU, x4 = Q_A(relu(x3)) and the ReLU mask in the same pass.
-  ResizeForOverwrite(x3_, out_shape);
+  ResizeForOverwrite(t_.x3, out_shape);
   if (residual != nullptr && residual->shape != out_shape)
     Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(residual->shape),
          ShapeString(out_shape));
+  if (identity != nullptr && identity->shape != out_shape)
+    Fail("layer {}: residual shape {} differs from output {}", config_.name, ShapeString(identity->shape),
+         ShapeString(out_shape));
   if (config_.relu) {
-    ResizeForOverwrite(x4_, out_shape);
-    ResizeForOverwrite(relu_pass_, out_shape);
+    ResizeForOverwrite(t_.x4, out_shape);
+    ResizeForOverwrite(t_.relu_pass, out_shape);
   }
-  ScaleOffsetActivate(s_, bn, x2_.ptr(), gamma_q_.ptr(), beta_q_.ptr(), residual ? residual->ptr() : nullptr, x3_.ptr(),
-                      config_.relu ? x4_.ptr() : nullptr, config_.relu ? relu_pass_.ptr() : nullptr);
+  ScaleOffsetActivate(s_, bn, t_.x2.ptr(), t_.gamma_q.ptr(), t_.beta_q.ptr(), residual ? residual->ptr() : nullptr, t_.x3.ptr(),
+                      config_.relu ? t_.x4.ptr() : nullptr, config_.relu ? t_.relu_pass.ptr() : nullptr,
+                      identity ? identity->ptr() : nullptr);
 }
 
 namespace {
@@ -173,25 +184,25 @@ void MaskInto(const Tensor<uint8_t>& pass, const Int8Error& e0, Int8Error& e1) {
 
 const Int8Error& QuantLayer::BackwardFromOutput(const IntError& error, const StepContext& ctx) {
   if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
-  if (error.m.shape != x3_.shape) Fail("layer {}: error shape {} differs from output", config_.name, ShapeString(error.m.shape));
-  QuantizeE1Into(s_, Span(error.m), error.exp, e0_, x3_.shape);
-  MaskInto(relu_pass_, e0_, e1_);
+  if (error.m.shape != t_.x3.shape) Fail("layer {}: error shape {} differs from output", config_.name, ShapeString(error.m.shape));
+  QuantizeE1Into(s_, Span(error.m), error.exp, t_.e0, t_.x3.shape);
+  MaskInto(t_.relu_pass, t_.e0, t_.e1);
   Backward(ctx);
-  return e1_;
+  return t_.e1;
 }
 
 const Int8Error& QuantLayer::BackwardFromOutput(const Tensor<float>& error, const StepContext& ctx) {
   if (!config_.relu) Fail("layer {}: BackwardFromOutput on a layer without ReLU", config_.name);
-  if (error.size() != x3_.size()) Fail("layer {}: error size {} differs from output", config_.name, error.size());
-  QuantizeE1Into(s_, Span(error), 0, e0_, x3_.shape);
-  MaskInto(relu_pass_, e0_, e1_);
+  if (error.size() != t_.x3.size()) Fail("layer {}: error size {} differs from output", config_.name, error.size());
+  QuantizeE1Into(s_, Span(error), 0, t_.e0, t_.x3.shape);
+  MaskInto(t_.relu_pass, t_.e0, t_.e1);
   Backward(ctx);
-  return e1_;
+  return t_.e1;
 }
 
 void QuantLayer::BackwardFromE1(const Int8Error& e1, const StepContext& ctx) {
-  e0_ = Int8Error{};  // a layer without ReLU has no E1 of its own
-  e1_ = e1;
+  t_.e0 = Int8Error{};  // a layer without ReLU has no E1 of its own
+  t_.e1 = e1;
   Backward(ctx);
 }
 
@@ -200,104 +211,60 @@ void QuantLayer::Backward(const StepContext& ctx) {
   const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
 
   // BN backward: e2 = e1 * gamma_q, dx1 = full batch-statistics gradient.
-  ResizeForOverwrite(e2_, x3_.shape);
-  ResizeForOverwrite(dx1_.m, x3_.shape);
-  g_gamma_.m = Tensor<int64_t>({g.out_channels});
-  g_beta_.m = Tensor<int64_t>({g.out_channels});
-  dx1_.exp = IntBatchNormBackward(s_, bn, e1_.v.ptr(), e1_.exp, gamma_q_.ptr(), x2_.ptr(), sigma_q_.ptr(), e2_.ptr(),
-                                  dx1_.m.ptr(), g_gamma_.m.ptr(), g_beta_.m.ptr(), &g_gamma_.exp, &g_beta_.exp);
-  e2_exp_ = e1_.exp - s_.frac_gamma();
+  ResizeForOverwrite(t_.e2, t_.x3.shape);
+  ResizeForOverwrite(t_.dx1.m, t_.x3.shape);
+  t_.g_gamma.m = Tensor<int64_t>({g.out_channels});
+  t_.g_beta.m = Tensor<int64_t>({g.out_channels});
+  t_.dx1.exp = IntBatchNormBackward(s_, bn, t_.e1.v.ptr(), t_.e1.exp, t_.gamma_q.ptr(), t_.x2.ptr(), t_.sigma_q.ptr(), t_.e2.ptr(),
+                                  t_.dx1.m.ptr(), t_.g_gamma.m.ptr(), t_.g_beta.m.ptr(), &t_.g_gamma.exp, &t_.g_beta.exp);
+  t_.e2_exp = t_.e1.exp - s_.frac_gamma();
 
   // e3 = Q_E2(dx1): the 8-bit flag format or shift quantization.
-  ResizeForOverwrite(e3_, x3_.shape);
+  ResizeForOverwrite(t_.e3, t_.x3.shape);
   if (coverage.enabled) {  // paper Fig. 9: both 8-bit E2 variants on the same dL/dx1
-    q::ShiftQuantize(Span(dx1_.m), dx1_.exp, 8, Span(e3_));
-    coverage.nonzero_shift8 += std::count_if(e3_.data.begin(), e3_.data.end(), [](int16_t v) { return v != 0; });
-    q::FlagQuantize(Span(dx1_.m), dx1_.exp, Span(e3_));
-    coverage.nonzero_flag8 += std::count_if(e3_.data.begin(), e3_.data.end(), [](int16_t v) { return v != 0; });
-    coverage.total += e3_.size();
+    q::ShiftQuantize(Span(t_.dx1.m), t_.dx1.exp, 8, Span(t_.e3));
+    coverage.nonzero_shift8 += std::count_if(t_.e3.data.begin(), t_.e3.data.end(), [](int16_t v) { return v != 0; });
+    q::FlagQuantize(Span(t_.dx1.m), t_.dx1.exp, Span(t_.e3));
+    coverage.nonzero_flag8 += std::count_if(t_.e3.data.begin(), t_.e3.data.end(), [](int16_t v) { return v != 0; });
+    coverage.total += t_.e3.size();
   }
-  e3_exp_ = QuantizeE2(s_, Span(dx1_.m), dx1_.exp, e3_, e3_words_);
+  t_.e3_exp = QuantizeE2(s_, Span(t_.dx1.m), t_.dx1.exp, t_.e3, t_.e3_words);
 
   // e4 = W_q^T e3 (exact), g_W = e3 x0^T (exact).
   if (config_.input_error) {
-    ResizeForOverwrite(e4_.m, x0_.shape);
-    ConvErrorInt(g, wq_.ptr(), e3_.ptr(), e4_.m.ptr());
-    e4_.exp = e3_exp_ - s_.frac_W();
+    ResizeForOverwrite(t_.e4.m, t_.x0.shape);
+    ConvErrorInt(g, t_.wq.ptr(), t_.e3.ptr(), t_.e4.m.ptr());
+    t_.e4.exp = t_.e3_exp - s_.frac_W();
   } else {
-    e4_ = IntError{};
+    t_.e4 = IntError{};
   }
-  ResizeForOverwrite(g_w_.m, w_.shape);
-  ConvWeightGradInt(g, e3_.ptr(), x0_.ptr(), g_w_.m.ptr(), &x0_lowered_);
-  g_w_.exp = e3_exp_ - s_.frac_A();
+  ResizeForOverwrite(t_.g_w.m, t_.w.shape);
+  ConvWeightGradInt(g, t_.e3.ptr(), t_.x0.ptr(), t_.g_w.m.ptr(), &x0_lowered_);
+  t_.g_w.exp = t_.e3_exp - s_.frac_A();
 
   // Q_GW = CQ (stochastic rounding, counter-based bits); Q_Ggamma, Q_Gbeta = Q(., k_G).
-  ResizeForOverwrite(g_w_q_, w_.shape);
+  ResizeForOverwrite(t_.g_w_q, t_.w.shape);
   const RandomStream stream{ctx.seed, ctx.step, config_.index, static_cast<uint32_t>(RandomTensorId::kWeightGradient)};
-  q::ConstantQuantize(Span(g_w_.m), g_w_.exp, ctx.dr, stream, Span(g_w_q_));
-  g_gamma_q_ = QuantizeParameterGradient(s_, g_gamma_.m, g_gamma_.exp);
-  g_beta_q_ = QuantizeParameterGradient(s_, g_beta_.m, g_beta_.exp);
+  q::ConstantQuantize(Span(t_.g_w.m), t_.g_w.exp, ctx.dr, stream, Span(t_.g_w_q));
+  t_.g_gamma_q = QuantizeParameterGradient(s_, t_.g_gamma.m, t_.g_gamma.exp);
+  t_.g_beta_q = QuantizeParameterGradient(s_, t_.g_beta.m, t_.g_beta.exp);
 }
 
 void QuantLayer::Update(const StepContext& ctx) {
-  lr_ = ctx.lr;
-  MomentumUpdate(s_, ctx.lr, g_w_q_, MasterWeightBound(s_), w_, acc_w_, acc_w_new_, dw_);
-  MomentumUpdate(s_, ctx.lr, g_gamma_q_, kInt32Max, gamma_, acc_gamma_, acc_gamma_new_, dgamma_);
-  MomentumUpdate(s_, ctx.lr, g_beta_q_, kInt32Max, beta_, acc_beta_, acc_beta_new_, dbeta_);
+  t_.lr = ctx.lr;
+  MomentumUpdate(s_, ctx.lr, t_.g_w_q, MasterWeightBound(s_), t_.w, t_.acc_w, t_.acc_w_new, t_.dw);
+  MomentumUpdate(s_, ctx.lr, t_.g_gamma_q, kInt32Max, t_.gamma, t_.acc_gamma, t_.acc_gamma_new, t_.dgamma);
+  MomentumUpdate(s_, ctx.lr, t_.g_beta_q, kInt32Max, t_.beta, t_.acc_beta, t_.acc_beta_new, t_.dbeta);
 }
 
 void QuantLayer::Report(TensorSink& sink) const {
-  const std::string p = config_.name + "/";
-  const int fa = s_.frac_A(), fgc = s_.frac_GC();
-  sink.Put(p + "x0", x0_, fa);
-  sink.Put(p + "W_q", wq_, s_.frac_W());
-  sink.Put(p + "x1", x1_, s_.frac_x1());
-  sink.Put(p + "mu_q", mu_q_, s_.frac_mu());
-  sink.Put(p + "sigma_q", sigma_q_, s_.frac_sigma());
-  sink.Put(p + "x2", x2_, s_.frac_BN());
-  sink.Put(p + "gamma_q", gamma_q_, s_.frac_gamma());
-  sink.Put(p + "beta_q", beta_q_, s_.frac_beta());
-  sink.Put(p + "x3", x3_, s_.frac_x3());
-  if (config_.relu) {
-    sink.Put(p + "x4", x4_, fa);
-    sink.Put(p + "e0", e0_.v, -e0_.exp);
-  }
-  sink.Put(p + "e1", e1_.v, -e1_.exp);
-  sink.Put(p + "e2", e2_, -e2_exp_);
-  sink.Put(p + "dx1", dx1_.m, -dx1_.exp);
-  sink.Put(p + "e3", e3_, -e3_exp_);
-  // The 9-bit words decode (q::FlagDecode) to e3; same scale.
-  if (s_.e2_mode == E2Mode::kFlag) sink.Put(p + "e3_flag", e3_words_, -e3_exp_);
-  if (config_.input_error) sink.Put(p + "e4", e4_.m, -e4_.exp);
-  sink.Put(p + "g_W", g_w_.m, -g_w_.exp);
-  sink.Put(p + "g_W_q", g_w_q_, fgc);
-  sink.Put(p + "g_gamma", g_gamma_.m, -g_gamma_.exp);
-  sink.Put(p + "g_gamma_q", g_gamma_q_, fgc);
-  sink.Put(p + "g_beta", g_beta_.m, -g_beta_.exp);
-  sink.Put(p + "g_beta_q", g_beta_q_, fgc);
-  sink.Put(p + "Acc_W", acc_w_new_, fgc);
-  sink.Put(p + "Acc_gamma", acc_gamma_new_, fgc);
-  sink.Put(p + "Acc_beta", acc_beta_new_, fgc);
-  sink.Put(p + "lr", Tensor<int32_t>(Shape{}, static_cast<int32_t>(lr_)), s_.frac_lr());
-  sink.Put(p + "dW", dw_, s_.frac_WU());
-  sink.Put(p + "dgamma", dgamma_, s_.frac_WU());
-  sink.Put(p + "dbeta", dbeta_, s_.frac_WU());
+  t_.Report(sink, config_.name, s_, config_.relu, config_.input_error);
 }
 
-void QuantLayer::ReportState(TensorSink& sink) const {
-  const std::string p = config_.name + "/";
-  sink.Put(p + "W", w_, s_.frac_WU());
-  sink.Put(p + "gamma", gamma_, s_.frac_WU());
-  sink.Put(p + "beta", beta_, s_.frac_WU());
-  sink.Put(p + "Acc_q_W", acc_w_, s_.frac_Acc());
-  sink.Put(p + "Acc_q_gamma", acc_gamma_, s_.frac_Acc());
-  sink.Put(p + "Acc_q_beta", acc_beta_, s_.frac_Acc());
-}
+void QuantLayer::ReportState(TensorSink& sink) const { t_.ReportState(sink, config_.name, s_); }
 
 void QuantLayer::LoadState(const std::string& tensor, const AnyTensor& value) {
-  AssignByName<int32_t>(config_.name, tensor, value,
-                        {{"W", &w_}, {"gamma", &gamma_}, {"beta", &beta_}, {"Acc_q_W", &acc_w_},
-                         {"Acc_q_gamma", &acc_gamma_}, {"Acc_q_beta", &acc_beta_}});
+  t_.LoadState(config_.name, tensor, value);
 }
 
 }  // namespace octet

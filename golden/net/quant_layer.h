@@ -11,25 +11,16 @@
 #include "golden/core/named_tensor.h"
 #include "golden/core/tensor.h"
 #include "golden/kernels/int_gemm.h"
+#include "golden/net/int_error.h"
+#include "golden/net/quant_layer_tensors.h"
 #include "golden/numerics/scheme.h"
 
 namespace octet {
 
-// An error tensor of the integer datapath: value of element i = m[i] * 2^exp.
-struct IntError {
-  Tensor<int64_t> m;
-  int exp = 0;
-};
-
-// An int8 error after E1 (e0, e1): value = v[i] * 2^exp.
-struct Int8Error {
-  Tensor<int8_t> v;
-  int exp = 0;
-};
-
 // a + b exactly, aligned to the finer exponent (left shifts and the sum saturate to
 // int64; docs/numerics.md, "Error sums").
 IntError AddErrors(const IntError& a, const IntError& b);
+IntError AddErrors(const IntError& a, const Int8Error& b);  // b widened exactly, no int64 copy
 IntError ToIntError(const Int8Error& e);
 
 struct QuantLayerConfig {
@@ -69,15 +60,18 @@ class QuantLayer {
 
   // Forward. residual, if given, is added to x3 (same shape, frac_x3 bits).
   void Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual);
-  const Tensor<uint8_t>& x4() const { return x4_; }
-  const Tensor<int64_t>& x3() const { return x3_; }
+  // Forward with an identity shortcut: identity (the block input, frac_A bits) is added to
+  // x3 as AsResidual(identity) would be, without the int64 copy.
+  void ForwardWithIdentity(const Tensor<uint8_t>& x0, const Tensor<uint8_t>& identity);
+  const Tensor<uint8_t>& x4() const { return t_.x4; }
+  const Tensor<int64_t>& x3() const { return t_.x3; }
 
   // Backward from dL/dx4 (layers with ReLU): e0 = E1(error), e1 = e0 * ReLU mask.
   const Int8Error& BackwardFromOutput(const IntError& error, const StepContext& ctx);
   const Int8Error& BackwardFromOutput(const Tensor<float>& error, const StepContext& ctx);
   // Backward from e1 directly (layers without ReLU share the e1 of the add they feed).
   void BackwardFromE1(const Int8Error& e1, const StepContext& ctx);
-  const IntError& e4() const { return e4_; }
+  const IntError& e4() const { return t_.e4; }
 
   // Momentum and weight update of W, gamma, beta (paper eq. 19-22).
   void Update(const StepContext& ctx);
@@ -98,39 +92,13 @@ class QuantLayer {
 
  private:
   void Backward(const StepContext& ctx);
+  void Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* residual, const Tensor<uint8_t>* identity);
 
   QuantLayerConfig config_;
   const Scheme& s_;
-
-  // State: master copies at frac_WU bits, momentum accumulators at frac_Acc bits.
-  Tensor<int32_t> w_, gamma_, beta_;
-  Tensor<int32_t> acc_w_, acc_gamma_, acc_beta_;
-
-  // Forward tensors of the last step.
-  Tensor<uint8_t> x0_;
+  // Parameters, optimizer state and every named tensor of the last step.
+  QuantLayerTensors t_;
   LoweredInput x0_lowered_;  // im2col of x0, reused by the weight gradient
-  Tensor<int8_t> wq_;
-  Tensor<int32_t> x1_, mu_q_, sigma_q_, x2_;
-  Tensor<int16_t> gamma_q_, beta_q_;
-  Tensor<int64_t> x3_;
-  Tensor<uint8_t> x4_;
-  Tensor<uint8_t> relu_pass_;  // dx4/dx3 (0 or 1), recorded with x4
-  // Backward tensors of the last step.
-  Int8Error e0_, e1_;
-  Tensor<int32_t> e2_;
-  int e2_exp_ = 0;
-  IntError dx1_;
-  Tensor<int16_t> e3_;
-  int e3_exp_ = 0;
-  Tensor<uint16_t> e3_words_;  // flag mode only
-  IntError e4_;
-  IntError g_w_, g_gamma_, g_beta_;
-  Tensor<int16_t> g_w_q_;
-  Tensor<int32_t> g_gamma_q_, g_beta_q_;
-  // Update tensors of the last step.
-  Tensor<int32_t> acc_w_new_, acc_gamma_new_, acc_beta_new_;  // Acc before Q_Acc, frac_GC bits
-  Tensor<int64_t> dw_, dgamma_, dbeta_;                       // lr * Acc, frac_WU bits
-  int64_t lr_ = 0;
 };
 
 }  // namespace octet

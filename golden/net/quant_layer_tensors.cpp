@@ -17,20 +17,20 @@ void QuantLayerTensors::Report(TensorSink& sink, const std::string& layer, const
   sink.Put(p + "x3", x3, s.frac_x3());
   if (relu) {
     sink.Put(p + "x4", x4, fa);
-    sink.Put(p + "e0", e0, -e0_exp);
+    sink.Put(p + "e0", e0.v, -e0.exp);
   }
-  sink.Put(p + "e1", e1, -e1_exp);
+  sink.Put(p + "e1", e1.v, -e1.exp);
   sink.Put(p + "e2", e2, -e2_exp);
-  sink.Put(p + "dx1", dx1, -dx1_exp);
+  sink.Put(p + "dx1", dx1.m, -dx1.exp);
   sink.Put(p + "e3", e3, -e3_exp);
   // The 9-bit words decode (q::FlagDecode) to e3; same scale.
   if (s.e2_mode == E2Mode::kFlag) sink.Put(p + "e3_flag", e3_words, -e3_exp);
-  if (input_error) sink.Put(p + "e4", e4, -e4_exp);
-  sink.Put(p + "g_W", g_w, -g_w_exp);
+  if (input_error) sink.Put(p + "e4", e4.m, -e4.exp);
+  sink.Put(p + "g_W", g_w.m, -g_w.exp);
   sink.Put(p + "g_W_q", g_w_q, fgc);
-  sink.Put(p + "g_gamma", g_gamma, -g_gamma_exp);
+  sink.Put(p + "g_gamma", g_gamma.m, -g_gamma.exp);
   sink.Put(p + "g_gamma_q", g_gamma_q, fgc);
-  sink.Put(p + "g_beta", g_beta, -g_beta_exp);
+  sink.Put(p + "g_beta", g_beta.m, -g_beta.exp);
   sink.Put(p + "g_beta_q", g_beta_q, fgc);
   sink.Put(p + "Acc_W", acc_w_new, fgc);
   sink.Put(p + "Acc_gamma", acc_gamma_new, fgc);

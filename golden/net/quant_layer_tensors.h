@@ -10,6 +10,7 @@
 #include "golden/core/conv_geometry.h"
 #include "golden/core/named_tensor.h"
 #include "golden/core/tensor.h"
+#include "golden/net/int_error.h"
 #include "golden/numerics/scheme.h"
 
 namespace octet {
@@ -27,17 +28,14 @@ struct QuantLayerTensors {
   Tensor<uint8_t> x4;
   Tensor<uint8_t> relu_pass;  // dx4/dx3 (0 or 1), recorded with x4
   // Backward; a tensor's value is m[i] * 2^exp.
-  Tensor<int8_t> e0, e1;
-  int e0_exp = 0, e1_exp = 0;
+  Int8Error e0, e1;
   Tensor<int32_t> e2;
   int e2_exp = 0;
-  Tensor<int64_t> dx1;
-  int dx1_exp = 0;
+  IntError dx1;
   Tensor<int16_t> e3;
   int e3_exp = 0;
   Tensor<uint16_t> e3_words;  // flag mode only
-  Tensor<int64_t> e4, g_w, g_gamma, g_beta;
-  int e4_exp = 0, g_w_exp = 0, g_gamma_exp = 0, g_beta_exp = 0;
+  IntError e4, g_w, g_gamma, g_beta;
   Tensor<int16_t> g_w_q;
   Tensor<int32_t> g_gamma_q, g_beta_q;
   // Update: Acc before Q_Acc (frac_GC bits) and lr * Acc (frac_WU bits).

@@ -46,6 +46,14 @@ inline void Activate(int64_t x3, int a_shift, int64_t a_max, uint8_t& x4, uint8_
 }
 
 // x3 = gamma_q x2 + offset (+ residual) for one row (one image, one channel), exact.
+// x3 = gamma_q x2 + offset + (identity << identity_shift) for one row: the identity shortcut
+// at frac_x3 bits (ActivationAsResidual), exact.
+OCTET_VECTOR_CLONES
+void ScaleShiftIdentityRow(const int32_t* x2, const uint8_t* identity, int identity_shift, int64_t count,
+                           int64_t gamma, int64_t offset, int64_t* x3) {
+  for (int64_t i = 0; i < count; ++i) x3[i] = gamma * x2[i] + offset + (int64_t{identity[i]} << identity_shift);
+}
+
 OCTET_VECTOR_CLONES
 void ScaleShiftRow(const int32_t* x2, const int64_t* residual, int64_t count, int64_t gamma, int64_t offset,
                    int64_t* x3) {
@@ -92,13 +100,19 @@ ActivatedElement ScaleOffsetActivateElement(const Scheme& s, int32_t x2, int16_t
 }
 
 void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
-                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass) {
+                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass,
+                         const uint8_t* identity) {
   const ActivationConstants k(s);
+  const int identity_shift = s.frac_x3() - s.frac_A();  // exact: frac_x3 >= frac_A (checked by QuantLayer)
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < shape.batch * shape.channels; ++nc) {
     const int64_t c = nc % shape.channels;
     const int64_t i0 = nc * shape.pixels;
-    ScaleShiftRow(x2 + i0, residual ? residual + i0 : nullptr, shape.pixels, gamma_q[c], k.Offset(beta_q[c]), x3 + i0);
+    if (identity != nullptr) {
+      ScaleShiftIdentityRow(x2 + i0, identity + i0, identity_shift, shape.pixels, gamma_q[c], k.Offset(beta_q[c]), x3 + i0);
+    } else {
+      ScaleShiftRow(x2 + i0, residual ? residual + i0 : nullptr, shape.pixels, gamma_q[c], k.Offset(beta_q[c]), x3 + i0);
+    }
     if (x4 != nullptr) ActivationRow(x3 + i0, shape.pixels, k.a_shift, k.a_max, x4 + i0, relu_pass + i0);
   }
 }

@@ -66,9 +66,12 @@ void QuantizeBnParameters(const Scheme& s, const Tensor<int32_t>& gamma, const T
 // ReLU in the same pass: x4 = Q_A(relu(x3)) (RHE to frac_A bits, clipped to
 // [0, 2^k_A - 1], unsigned container) and the ReLU mask of the backward pass,
 // dx4/dx3 = 1 where 0 < x3 and the activation is not saturated, else 0.
-// residual, x4 and relu_pass may be null (no residual; no ReLU).
+// residual, x4 and relu_pass may be null (no residual; no ReLU). identity, if given instead
+// of residual, is an identity shortcut x (activation at frac_A bits): the residual is then
+// x << (frac_x3 - frac_A), as ActivationAsResidual makes it, without the int64 copy.
 void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x2, const int16_t* gamma_q,
-                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass);
+                         const int16_t* beta_q, const int64_t* residual, int64_t* x3, uint8_t* x4, uint8_t* relu_pass,
+                         const uint8_t* identity = nullptr);
 
 // One element of ScaleOffsetActivate: x3, and x4 and the mask as a layer with ReLU has them.
 // Shared with the RTL activation unit (rtl/units/octet_relu_qa.sv).

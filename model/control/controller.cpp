@@ -117,7 +117,7 @@ void Controller::RunStep() {
     if (!stage.residual()) {
       const LayerJob& l = jobs_[stage.conv1];
       if (!l.input_error) break;
-      if (data_) error_values = IntError{tensors(stage.conv1)->e4, tensors(stage.conv1)->e4_exp};
+      if (data_) error_values = tensors(stage.conv1)->e4;
       error = OutputError{{l.Tensor("e4"), BufferId::kOutput, l.inputs(), bits.psum}, data_ ? &error_values : nullptr, nullptr};
       continue;
     }
@@ -126,15 +126,13 @@ void Controller::RunStep() {
       Report(stage.shortcut, ProgressEvent::Stage::kBackward);
       if (data_) {
         QuantLayerTensors& sc = *tensors(stage.shortcut);
-        sc.e0 = Tensor<int8_t>();
-        sc.e0_exp = 0;
+        sc.e0 = Int8Error{};
         sc.e1 = tensors(stage.conv2)->e1;
-        sc.e1_exp = tensors(stage.conv2)->e1_exp;
       }
       BackwardFromE1(stage.shortcut);
     }
     IntError conv2_e4;
-    if (data_) conv2_e4 = IntError{tensors(stage.conv2)->e4, tensors(stage.conv2)->e4_exp};
+    if (data_) conv2_e4 = tensors(stage.conv2)->e4;
     Report(stage.conv1, ProgressEvent::Stage::kBackward);
     Open(stage.conv1, Phase::kQuantize);
     e1->Quantize(jobs_[stage.conv1],
@@ -144,14 +142,14 @@ void Controller::RunStep() {
     const LayerJob& conv1 = jobs_[stage.conv1];
     IntError a, b;
     Stream b_stream;
-    if (data_) a = IntError{tensors(stage.conv1)->e4, tensors(stage.conv1)->e4_exp};
+    if (data_) a = tensors(stage.conv1)->e4;
     if (stage.shortcut >= 0) {
       const LayerJob& sc = jobs_[stage.shortcut];
       b_stream = {sc.Tensor("e4"), BufferId::kOutput, sc.inputs(), bits.psum};
-      if (data_) b = IntError{tensors(stage.shortcut)->e4, tensors(stage.shortcut)->e4_exp};
+      if (data_) b = tensors(stage.shortcut)->e4;
     } else {
       b_stream = {conv2.Tensor("e1"), BufferId::kError, conv2.outputs(), bits.e1};
-      if (data_) b = ToIntError(Int8Error{tensors(stage.conv2)->e1, tensors(stage.conv2)->e1_exp});
+      if (data_) b = ToIntError(tensors(stage.conv2)->e1);
     }
     const Stream sum{conv1.name + "+sum", BufferId::kOutput, conv1.inputs(), bits.wide_error};
     Open(stage.conv1, Phase::kQuantize);
@@ -267,9 +265,9 @@ void Controller::ErrorGemm(int layer, const ErrorOperand& e3) {
   GemmRun run = array->Run(job);
   if (l.data()) {
     QuantLayerTensors& t = *l.tensors;
-    t.e4 = Tensor<int64_t>(t.x0.shape);
-    Col2Im(g, run.output, t.e4.ptr());
-    t.e4_exp = t.e3_exp - l.scheme->frac_W();
+    t.e4.m = Tensor<int64_t>(t.x0.shape);
+    Col2Im(g, run.output, t.e4.m.ptr());
+    t.e4.exp = t.e3_exp - l.scheme->frac_W();
   }
 }
 
@@ -294,8 +292,8 @@ void Controller::WeightGradGemm(int layer, const ErrorOperand& e3) {
   GemmRun run = array->Run(job);
   if (l.data()) {
     QuantLayerTensors& t = *l.tensors;
-    t.g_w = Tensor<int64_t>(t.w.shape, std::move(run.output));
-    t.g_w_exp = t.e3_exp - l.scheme->frac_A();
+    t.g_w.m = Tensor<int64_t>(t.w.shape, std::move(run.output));
+    t.g_w.exp = t.e3_exp - l.scheme->frac_A();
   }
 }
 

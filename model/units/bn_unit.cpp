@@ -31,13 +31,13 @@ void BnUnit::Backward(const LayerJob& j) {
     QuantLayerTensors& t = *j.tensors;
     const int64_t c = j.channels();
     t.e2 = Tensor<int32_t>(t.x2.shape);
-    t.dx1 = Tensor<int64_t>(t.x2.shape);
-    t.g_gamma = Tensor<int64_t>({c});
-    t.g_beta = Tensor<int64_t>({c});
-    t.dx1_exp = IntBatchNormBackward(*j.scheme, j.bn(), t.e1.ptr(), t.e1_exp, t.gamma_q.ptr(), t.x2.ptr(),
-                                     t.sigma_q.ptr(), t.e2.ptr(), t.dx1.ptr(), t.g_gamma.ptr(), t.g_beta.ptr(),
-                                     &t.g_gamma_exp, &t.g_beta_exp);
-    t.e2_exp = t.e1_exp - j.scheme->frac_gamma();
+    t.dx1.m = Tensor<int64_t>(t.x2.shape);
+    t.g_gamma.m = Tensor<int64_t>({c});
+    t.g_beta.m = Tensor<int64_t>({c});
+    t.dx1.exp = IntBatchNormBackward(*j.scheme, j.bn(), t.e1.v.ptr(), t.e1.exp, t.gamma_q.ptr(), t.x2.ptr(),
+                                     t.sigma_q.ptr(), t.e2.ptr(), t.dx1.m.ptr(), t.g_gamma.m.ptr(), t.g_beta.m.ptr(),
+                                     &t.g_gamma.exp, &t.g_beta.exp);
+    t.e2_exp = t.e1.exp - j.scheme->frac_gamma();
   }
   Run(Pass{UnitId::kBn, j.outputs(), {e1, x2}, {}});     // sums of e2 and e2 * x2 per channel
   Run(Pass{UnitId::kBn, j.outputs(), {e1, x2}, {dx1}});  // dx1

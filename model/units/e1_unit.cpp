@@ -13,12 +13,12 @@ void E1Unit::AddErrors(const Stream& a, const Stream& b, const Stream& sum, cons
 void E1Unit::Quantize(const LayerJob& j, const OutputError& error) {
   if (j.data()) {
     QuantLayerTensors& t = *j.tensors;
-    t.e0 = Tensor<int8_t>(t.x3.shape);
-    t.e0_exp = error.host ? QuantizeE1(*j.scheme, Span(*error.host), Span(t.e0))
-                          : QuantizeE1(*j.scheme, Span(error.values->m), error.values->exp, Span(t.e0));
-    t.e1 = Tensor<int8_t>(t.x3.shape);
-    t.e1_exp = t.e0_exp;
-    ApplyActivationMask(Span(t.relu_pass), Span(t.e0), Span(t.e1));
+    t.e0.v = Tensor<int8_t>(t.x3.shape);
+    t.e0.exp = error.host ? QuantizeE1(*j.scheme, Span(*error.host), Span(t.e0.v))
+                          : QuantizeE1(*j.scheme, Span(error.values->m), error.values->exp, Span(t.e0.v));
+    t.e1.v = Tensor<int8_t>(t.x3.shape);
+    t.e1.exp = t.e0.exp;
+    ApplyActivationMask(Span(t.relu_pass), Span(t.e0.v), Span(t.e1.v));
   }
   RunMaxAbs(error.stream);
   const Stream mask{j.Tensor("relu_pass"), BufferId::kError, j.outputs(), j.bits.mask};

@@ -7,8 +7,8 @@ namespace octet::model {
 void E2Unit::Quantize(const LayerJob& j) {
   if (j.data()) {
     QuantLayerTensors& t = *j.tensors;
-    t.e3 = Tensor<int16_t>(t.dx1.shape);
-    t.e3_exp = QuantizeE2(*j.scheme, Span(t.dx1), t.dx1_exp, t.e3, t.e3_words);
+    t.e3 = Tensor<int16_t>(t.dx1.m.shape);
+    t.e3_exp = QuantizeE2(*j.scheme, Span(t.dx1.m), t.dx1.exp, t.e3, t.e3_words);
   }
   const Stream dx1{j.Tensor("dx1"), BufferId::kOutput, j.outputs(), j.bits.wide_error};
   RunMaxAbs(dx1);

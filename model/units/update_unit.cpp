@@ -13,8 +13,8 @@ void UpdateUnit::QuantizeWeights(const LayerJob& j) {
 void UpdateUnit::QuantizeBnGradients(const LayerJob& j) {
   if (j.data()) {
     QuantLayerTensors& t = *j.tensors;
-    t.g_gamma_q = QuantizeParameterGradient(*j.scheme, t.g_gamma, t.g_gamma_exp);
-    t.g_beta_q = QuantizeParameterGradient(*j.scheme, t.g_beta, t.g_beta_exp);
+    t.g_gamma_q = QuantizeParameterGradient(*j.scheme, t.g_gamma.m, t.g_gamma.exp);
+    t.g_beta_q = QuantizeParameterGradient(*j.scheme, t.g_beta.m, t.g_beta.exp);
   }
   const int64_t n = 2 * j.channels();
   Run(Pass{UnitId::kUpdate, n, {{j.Tensor("g_gamma,g_beta"), BufferId::kOutput, n, j.bits.wide_error}},

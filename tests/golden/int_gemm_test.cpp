@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/golden/thread_count.h"
@@ -69,7 +70,7 @@ TEST(IntGemm, MatchesNaiveOnOddShapes) {
   };
   const std::vector<Dims> dims = {{1, 1, 1},   {1, 5, 1},    {3, 5, 7},    {4, 4, 256}, {5, 7, 257},
                                   {7, 67, 513}, {2, 130, 1000}, {9, 3, 255}, {6, 65, 3}, {1, 129, 300},
-                                  {13, 1, 1025}};
+                                  {13, 1, 1025}, {16, 150, 2049}, {3, 40, 5000}, {64, 33, 2301}};  // last three: panel path
   std::mt19937_64 rng(1);
   for (const Dims& d : dims) {
     for (Fill fill : {Fill::kRandom, Fill::kMaxPositive, Fill::kMaxNegative, Fill::kAlternating}) {
@@ -98,9 +99,11 @@ TEST(IntGemm, FullBlocksAtTheBound) {
   }
 }
 
-TEST(IntGemm, ThreadCountDoesNotChangeResult) {
+class IntGemmThreads : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t>> {};
+
+TEST_P(IntGemmThreads, ThreadCountDoesNotChangeResult) {
   std::mt19937_64 rng(3);
-  const int64_t m = 37, n = 150, k = 700;
+  const auto [m, n, k] = GetParam();
   std::vector<int16_t> a(m * k), b(n * k);
   FillOperands(Fill::kRandom, true, rng, a, b);
   std::vector<int64_t> c1, c2, cd;
@@ -117,6 +120,10 @@ TEST(IntGemm, ThreadCountDoesNotChangeResult) {
   EXPECT_EQ(c1, cd);
   EXPECT_EQ(c1, NaiveGemm(m, n, k, a, b));
 }
+
+// The tiled path and the panel path of the weight-gradient shape (few rows, deep reduction).
+INSTANTIATE_TEST_SUITE_P(Shapes, IntGemmThreads,
+                         ::testing::Values(std::make_tuple(37, 150, 700), std::make_tuple(16, 150, 6001)));
 
 // ---------------------------------------------------------------------------------------
 // Convolutions against direct loops.
