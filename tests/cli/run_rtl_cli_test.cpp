@@ -69,8 +69,11 @@ TEST_P(RtlArrayBackend, BitExactWithTheEngineCounters) {
   // names the backend, and the report file names.
   std::vector<std::string> ta = engine.out_lines(), tb = rtl.out_lines();
   ASSERT_EQ(ta.size(), tb.size());
-  for (size_t i = 1; i < ta.size(); ++i)
-    if (ta[i].rfind("json: ", 0) != 0) EXPECT_EQ(ta[i], tb[i]);
+  for (size_t i = 1; i < ta.size(); ++i) {
+    if (ta[i].rfind("json: ", 0) != 0) {
+      EXPECT_EQ(ta[i], tb[i]);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Traces, RtlArrayBackend,
