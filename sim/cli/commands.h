@@ -13,5 +13,7 @@ void AddRunCommand(CLI::App& app);
 void AddAreaCommand(CLI::App& app);
 void AddReportCommand(CLI::App& app);
 void AddRegressCommand(CLI::App& app);
+// `octet sweep`, `octet sweep merge` and the hidden `octet sweep-worker`.
+void AddSweepCommand(CLI::App& app);
 
 }  // namespace octet::cli

@@ -37,6 +37,7 @@ int RunOctet(int argc, char** argv) {
   octet::cli::AddAreaCommand(app);
   octet::cli::AddReportCommand(app);
   octet::cli::AddRegressCommand(app);
+  octet::cli::AddSweepCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);

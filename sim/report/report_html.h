@@ -6,12 +6,11 @@
 
 #include <string>
 
+#include "sim/report/html_page.h"
 #include "sim/report/report.h"
 
 namespace octet::report {
 
 std::string ReportHtml(const Report& report);
-// Text made safe for HTML element content and attribute values.
-std::string HtmlEscape(const std::string& text);
 
 }  // namespace octet::report
