@@ -68,7 +68,8 @@ std::vector<double> Ticks(double lo, double hi) {
       break;
     }
   std::vector<double> ticks;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(t);
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    ticks.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);  // no "-0" from rounding
   return ticks;
 }
 
@@ -219,11 +220,13 @@ std::string ParetoHtml(const SweepCsv& sweep) {
       "</thead><tbody>\n";
   for (const ChartPoint* p : front) {
     const auto& f = p->row->fields;
-    const double util = std::strtod(f[utilisation].c_str(), nullptr);
+    const double util = Number(sweep, *p->row, utilisation);
     body += "<tr>" + HtmlCell(std::to_string(p->index)) + HtmlCell(p->label, false) +
             HtmlCell(report::GroupedNumber(static_cast<int64_t>(p->cost.cycles))) +
             HtmlCell(fmt::format("{:.3f}", p->cost.energy_pj * 1e-6)) + HtmlCell(fmt::format("{:.1f}", 100 * util)) +
-            HtmlCell(f[pj_per_mac]) + HtmlCell(f[tops]) + HtmlCell(f[area].empty() ? "-" : f[area]) + "</tr>\n";
+            HtmlCell(fmt::format("{:.3f}", Number(sweep, *p->row, pj_per_mac))) +
+            HtmlCell(fmt::format("{:.4f}", Number(sweep, *p->row, tops))) +
+            HtmlCell(f[area].empty() ? "-" : fmt::format("{:.3f}", Number(sweep, *p->row, area))) + "</tr>\n";
   }
   body += "</tbody></table>\n<p>Columns and method: docs/sweep.md.</p>\n";
   return report::HtmlPage(fmt::format("Octet sweep: {}", h.topology), body);
