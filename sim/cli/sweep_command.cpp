@@ -164,8 +164,7 @@ void RunSweep(const SweepOptions& o) {
   const sweep::SweepSpace space = ResolveAxes(o, base);
   const Topology topology = LoadTopology(o.topology, o.batch);
   std::vector<SweepPoint> points;
-  for (int64_t i = 0; i < space.PointCount(); ++i)
-    if (shard.Takes(i)) points.push_back(sweep::PointAt(space, base, i));
+  for (int64_t i : shard.Points(space.PointCount())) points.push_back(sweep::PointAt(space, base, i));
   if (o.report.area) {
     std::set<std::pair<int64_t, int64_t>> arrays;  // the check looks at the array size only
     for (const SweepPoint& p : points)
@@ -265,7 +264,7 @@ void AddSweepCommand(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 65536));
   AddReportOptions(*cmd, o->report);
   cmd->add_option("--out", o->out, "The CSV (written atomically when the sweep is complete)");
-  cmd->add_option("--shard", o->shard, "Run share I of N: the points whose index % N == I - 1")->capture_default_str();
+  cmd->add_option("--shard", o->shard, "Run share I of N (1 <= I <= N) of the points (docs/sweep.md, \"Sharding\")")->capture_default_str();
   cmd->add_option("-j,--jobs", o->jobs, "Worker processes (default: every core)")->check(CLI::Range(1, 4096));
   cmd->add_option("--html", o->html, "Also write the Pareto chart (energy against cycles) as an HTML page");
   cmd->add_option("--svg", o->svg, "Also write the Pareto chart as an SVG file");

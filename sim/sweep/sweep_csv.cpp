@@ -114,6 +114,7 @@ SweepCsv ParseSweepCsv(const std::string& text, const std::string& origin) {
   if (!std::getline(in, line) || line + "\n" != SweepCsvColumns())
     Fail("{}: line 2 is not the column line of a version {} sweep CSV", origin, kSweepCsvVersion);
   csv.columns = SplitFields(line);
+  const std::vector<int64_t> shard_points = csv.header.shard.Points(csv.header.points);
   for (int number = 3; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     SweepCsv::Row row;
@@ -124,7 +125,7 @@ SweepCsv ParseSweepCsv(const std::string& text, const std::string& origin) {
       Fail("{}: line {} has {} fields, not {} (a truncated file?)", origin, number, row.fields.size(), csv.columns.size());
     if (!ParseIndex(row.fields[0], row.index) || row.index < 0 || row.index >= csv.header.points)
       Fail("{}: line {}: point index {} is not in [0, {})", origin, number, row.fields[0], csv.header.points);
-    if (!csv.header.shard.Takes(row.index))
+    if (!std::binary_search(shard_points.begin(), shard_points.end(), row.index))
       Fail("{}: line {}: point {} does not belong to shard {}", origin, number, row.index, csv.header.shard.Text());
     csv.rows.push_back(std::move(row));
   }

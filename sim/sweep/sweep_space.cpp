@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -224,6 +225,26 @@ SweepPoint PointAt(const SweepSpace& s, const model::ArchConfig& base, int64_t i
 }
 
 std::string Shard::Text() const { return fmt::format("{}/{}", index, count); }
+
+std::vector<int64_t> Shard::Points(int64_t points) const {
+  // splitmix64's finaliser: a fixed bijection of 64-bit integers that scatters
+  // neighbouring indices, the same on every machine.
+  auto mix = [](uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  };
+  std::vector<std::pair<uint64_t, int64_t>> order;
+  order.reserve(static_cast<size_t>(points));
+  for (int64_t i = 0; i < points; ++i) order.emplace_back(mix(static_cast<uint64_t>(i)), i);
+  std::sort(order.begin(), order.end());
+  std::vector<int64_t> taken;
+  for (size_t k = static_cast<size_t>(index - 1); k < order.size(); k += static_cast<size_t>(count))
+    taken.push_back(order[k].second);
+  std::sort(taken.begin(), taken.end());
+  return taken;
+}
 
 Shard ParseShard(const std::string& text) {
   const size_t slash = text.find('/');

@@ -71,8 +71,12 @@ SweepPoint PointAt(const SweepSpace& space, const model::ArchConfig& base, int64
 // The shard "I/N" (1 <= I <= N): which points it takes (docs/sweep.md, "Sharding").
 struct Shard {
   int64_t index = 1, count = 1;  // I, N
-  bool Takes(int64_t point) const { return point % count == index - 1; }
   std::string Text() const;  // "I/N"
+  // The shard's points of a sweep of `points`, in increasing index: every N-th point of a
+  // fixed pseudo-random order of all points, so each shard gets the same number of points
+  // (to one) and the same mix of cheap and costly ones, whatever the axes' sizes. (A plain
+  // index % N would give each shard one E2 mode when N divides the E2 axis.)
+  std::vector<int64_t> Points(int64_t points) const;
 };
 Shard ParseShard(const std::string& text);  // one-line error naming --shard
 
