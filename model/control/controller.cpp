@@ -93,7 +93,7 @@ void Controller::RunStep() {
       residual.stream = {jobs_[stage.conv1].input_tensor, BufferId::kActivation, conv2.outputs(), bits.activation};
       if (data_) {
         block_input = Tensor<int64_t>(x->shape);
-        ActivationAsResidual(p.scheme, Span(*x), Span(block_input));
+        ActivationAsResidual(*p.scheme, Span(*x), Span(block_input));
         residual.values = &block_input;
       }
     }

@@ -19,7 +19,7 @@ std::pair<std::string, std::string> SplitName(const std::string& name) {
 
 StepProgram BuildProgram(const std::string& name, const std::vector<ProgramLayerSpec>& layers, const Scheme& scheme,
                          const StepContext& context) {
-  StepProgram program{name, scheme, context, {}, {}};
+  StepProgram program{name, std::make_shared<const Scheme>(scheme), context, {}, {}};
   const StorageBits bits = StorageBits::For(scheme);
   std::map<std::string, size_t> block_stage;  // block name -> index into stages
   std::string previous_output = "input";
@@ -32,7 +32,7 @@ StepProgram BuildProgram(const std::string& name, const std::vector<ProgramLayer
     job.relu = spec.relu;
     job.input_error = spec.input_error;
     job.index = static_cast<uint32_t>(i);
-    job.scheme = &program.scheme;
+    job.scheme = program.scheme.get();
     job.bits = bits;
     const int index = static_cast<int>(program.layers.size());
     const auto [block, role] = SplitName(spec.name);

@@ -4,6 +4,7 @@
 // conv-BN-ReLU layer of a plain chain (a SCALE-Sim topology).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ struct Stage {
 
 struct StepProgram {
   std::string name;
-  Scheme scheme;
+  // Shared and immutable: the layers point at it (LayerJob::scheme), so a program stays
+  // valid when it is copied or moved.
+  std::shared_ptr<const Scheme> scheme;
   StepContext context;
   std::vector<LayerJob> layers;  // quantized layers only; tensors unset
   std::vector<Stage> stages;

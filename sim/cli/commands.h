@@ -14,5 +14,7 @@ void AddAreaCommand(CLI::App& app);
 void AddReportCommand(CLI::App& app);
 void AddPrecisionCommand(CLI::App& app);
 void AddRegressCommand(CLI::App& app);
+// `octet sweep`, `octet sweep merge` and the hidden `octet sweep-worker`.
+void AddSweepCommand(CLI::App& app);
 
 }  // namespace octet::cli

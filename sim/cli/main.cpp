@@ -38,6 +38,7 @@ int RunOctet(int argc, char** argv) {
   octet::cli::AddReportCommand(app);
   octet::cli::AddPrecisionCommand(app);
   octet::cli::AddRegressCommand(app);
+  octet::cli::AddSweepCommand(app);
   octet::cli::AddListCommands(app);
   try {
     app.parse(argc, argv);

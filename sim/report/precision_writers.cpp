@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "sim/report/precision.h"
+#include "sim/report/html_page.h"
 #include "sim/report/svg_chart.h"
 
 namespace octet::report {
@@ -119,9 +120,7 @@ json PrecisionJson(const PrecisionReport& r) {
 
 std::string PrecisionHtml(const PrecisionReport& r) {
   const std::string title = "Octet precision comparison: " + r.info.network;
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  html += fmt::format("<title>{0}</title>\n<style>\n{1}\n</style>\n</head>\n<body>\n<h1>{0}</h1>\n<p>{2}</p>\n",
-                      HtmlEscape(title), kReportStyle, HtmlEscape(Summary(r)));
+  std::string html = fmt::format("<h1>{}</h1>\n<p>{}</p>\n", HtmlEscape(title), HtmlEscape(Summary(r)));
   auto bars = [&](auto value, auto text, const char* colour) {
     std::vector<Bar> out;
     for (const PrecisionRow& row : r.rows) {
@@ -193,7 +192,7 @@ std::string PrecisionHtml(const PrecisionReport& r) {
     html += fmt::format("<li><b>{}</b>: {}; MAC energy {}</li>\n", HtmlEscape(row.label), HtmlEscape(row.format),
                         HtmlEscape(row.mac_recipe));
   html += "</ul>\n<p>Model, formats and sources: docs/energy-area.md, \"Precision comparison (Fig. 10)\".</p>\n";
-  return html + "</body>\n</html>\n";
+  return HtmlPage(title, html);
 }
 
 }  // namespace octet::report

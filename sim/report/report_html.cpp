@@ -1,10 +1,11 @@
 #include "sim/report/report_html.h"
 
-#include "sim/report/svg_chart.h"
-
 #include <algorithm>
 
 #include <fmt/format.h>
+
+#include "sim/report/html_page.h"
+#include "sim/report/svg_chart.h"
 
 namespace octet::report {
 namespace {
@@ -21,27 +22,15 @@ const char* GroupColour(const std::string& group) {
   return "#9c755f";
 }
 
-std::string Number(int64_t n) {
-  // Thousands separated by thin spaces would not survive copy and paste into a
-  // spreadsheet; commas do.
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 std::string Ratio(double value, const char* spec) { return value > 0 ? fmt::format(fmt::runtime(spec), value) : "-"; }
 
 std::string CyclesChart(const Report& r) {
   std::vector<Bar> bars;
   for (const LayerReport& l : r.layers) {
-    Bar bar{l.name, {}, fmt::format("{} cycles", Number(l.total.counters.cycles))};
+    Bar bar{l.name, {}, fmt::format("{} cycles", GroupedNumber(l.total.counters.cycles))};
     for (int p = 0; p < model::kPhaseCount; ++p)
       bar.segments.push_back({static_cast<double>(l.phases[p].counters.cycles), kPhaseColours[p],
-                              fmt::format("{} {}: {} cycles", l.name, l.phases[p].phase, Number(l.phases[p].counters.cycles))});
+                              fmt::format("{} {}: {} cycles", l.name, l.phases[p].phase, GroupedNumber(l.phases[p].counters.cycles))});
     bars.push_back(bar);
   }
   std::vector<LegendEntry> legend;
@@ -81,21 +70,17 @@ std::string AreaChart(const AreaBreakdown& area) {
   return BarChart("chart-area", "Area by block", bars, {{"logic (synthesised)", "#4e79a7"}, {"SRAM buffers", "#59a14f"}});
 }
 
-std::string Cell(const std::string& text, bool numeric = true) {
-  return fmt::format("<td{}>{}</td>", numeric ? " class=\"n\"" : "", HtmlEscape(text));
-}
-
 std::string LayerTable(const Report& r) {
   std::string html =
       "<table id=\"table-layers\"><thead><tr><th>layer</th><th>phase</th><th>cycles</th><th>stall</th><th>time (us)</th>"
       "<th>util %</th><th>MACs</th><th>energy (nJ)</th><th>pJ/MAC</th><th>power (W)</th><th>TOPS/W</th></tr></thead><tbody>\n";
   auto row = [&](const ReportRow& x, const char* css) {
     const Metrics& m = x.metrics;
-    html += fmt::format("<tr class=\"{}\">", css) + Cell(x.layer, false) + Cell(x.phase, false) + Cell(Number(x.counters.cycles)) +
-            Cell(Number(x.counters.stall_cycles)) + Cell(fmt::format("{:.2f}", m.seconds * 1e6)) +
-            Cell(fmt::format("{:.1f}", 100 * m.utilisation)) + Cell(Number(x.counters.macs)) +
-            Cell(fmt::format("{:.1f}", m.energy_pj * 1e-3)) + Cell(Ratio(m.pj_per_mac, "{:.3f}")) +
-            Cell(Ratio(m.power_w, "{:.3f}")) + Cell(Ratio(m.tops_per_w, "{:.3f}")) + "</tr>\n";
+    html += fmt::format("<tr class=\"{}\">", css) + HtmlCell(x.layer, false) + HtmlCell(x.phase, false) + HtmlCell(GroupedNumber(x.counters.cycles)) +
+            HtmlCell(GroupedNumber(x.counters.stall_cycles)) + HtmlCell(fmt::format("{:.2f}", m.seconds * 1e6)) +
+            HtmlCell(fmt::format("{:.1f}", 100 * m.utilisation)) + HtmlCell(GroupedNumber(x.counters.macs)) +
+            HtmlCell(fmt::format("{:.1f}", m.energy_pj * 1e-3)) + HtmlCell(Ratio(m.pj_per_mac, "{:.3f}")) +
+            HtmlCell(Ratio(m.power_w, "{:.3f}")) + HtmlCell(Ratio(m.tops_per_w, "{:.3f}")) + "</tr>\n";
   };
   for (const LayerReport& l : r.layers) {
     for (const ReportRow& p : l.phases) row(p, "phase");
@@ -112,11 +97,11 @@ std::string EnergyTable(const Report& r) {
   for (int i = 0; i < kEnergyComponentCount; ++i) {
     const auto c = static_cast<EnergyComponent>(i);
     if (c == EnergyComponent::kLeakage && !r.leakage_modelled) continue;
-    html += "<tr>" + Cell(EnergyComponentName(c), false) + Cell(EnergyComponentGroup(c), false) +
-            Cell(fmt::format("{:.1f}", r.step.energy.pj[i] * 1e-3)) + Cell(fmt::format("{:.2f}", percent[i])) + "</tr>\n";
+    html += "<tr>" + HtmlCell(EnergyComponentName(c), false) + HtmlCell(EnergyComponentGroup(c), false) +
+            HtmlCell(fmt::format("{:.1f}", r.step.energy.pj[i] * 1e-3)) + HtmlCell(fmt::format("{:.2f}", percent[i])) + "</tr>\n";
   }
-  html += "<tr class=\"step-total\">" + Cell("total", false) + Cell("", false) +
-          Cell(fmt::format("{:.1f}", r.step.metrics.energy_pj * 1e-3)) + Cell("100.00") + "</tr>\n";
+  html += "<tr class=\"step-total\">" + HtmlCell("total", false) + HtmlCell("", false) +
+          HtmlCell(fmt::format("{:.1f}", r.step.metrics.energy_pj * 1e-3)) + HtmlCell("100.00") + "</tr>\n";
   return html + "</tbody></table>\n";
 }
 
@@ -124,7 +109,7 @@ std::string ActionTable(const Report& r) {
   const ActionEnergies& a = r.actions;
   std::string html = "<table id=\"table-actions\"><thead><tr><th>action</th><th>energy</th></tr></thead><tbody>\n";
   auto row = [&](const std::string& action, const std::string& energy) {
-    html += "<tr>" + Cell(action, false) + Cell(energy) + "</tr>\n";
+    html += "<tr>" + HtmlCell(action, false) + HtmlCell(energy) + "</tr>\n";
   };
   row("MAC (8-bit operands)", fmt::format("{:.4f} pJ", a.mac_pj));
   row("MAC (9-bit flag operand)", fmt::format("{:.4f} pJ", a.flag_mac_pj));
@@ -145,25 +130,21 @@ std::string AreaTable(const AreaBreakdown& area) {
       "<table id=\"table-area\"><thead><tr><th>item</th><th>block</th><th>instances</th><th>NAND2 eq</th><th>KiB</th>"
       "<th>mm2</th><th>%</th><th>note</th></tr></thead><tbody>\n";
   for (const AreaItem& a : area.items)
-    html += "<tr>" + Cell(a.name, false) + Cell(a.block, false) + Cell(Number(a.instances)) +
-            Cell(fmt::format("{:.1f}", a.nand2_eq)) + Cell(a.kib > 0 ? fmt::format("{}", a.kib) : "") +
-            Cell(fmt::format("{:.4f}", a.mm2)) + Cell(fmt::format("{:.2f}", total > 0 ? 100 * a.mm2 / total : 0.0)) +
-            Cell(a.note, false) + "</tr>\n";
-  html += "<tr class=\"step-total\">" + Cell("total", false) + Cell("", false) + Cell("") + Cell("") + Cell("") +
-          Cell(fmt::format("{:.4f}", total)) + Cell("100.00") + Cell("", false) + "</tr>\n";
+    html += "<tr>" + HtmlCell(a.name, false) + HtmlCell(a.block, false) + HtmlCell(GroupedNumber(a.instances)) +
+            HtmlCell(fmt::format("{:.1f}", a.nand2_eq)) + HtmlCell(a.kib > 0 ? fmt::format("{}", a.kib) : "") +
+            HtmlCell(fmt::format("{:.4f}", a.mm2)) + HtmlCell(fmt::format("{:.2f}", total > 0 ? 100 * a.mm2 / total : 0.0)) +
+            HtmlCell(a.note, false) + "</tr>\n";
+  html += "<tr class=\"step-total\">" + HtmlCell("total", false) + HtmlCell("", false) + HtmlCell("") + HtmlCell("") + HtmlCell("") +
+          HtmlCell(fmt::format("{:.4f}", total)) + HtmlCell("100.00") + HtmlCell("", false) + "</tr>\n";
   return html + "</tbody></table>\n";
 }
-
-
 
 }  // namespace
 
 std::string ReportHtml(const Report& r) {
   const model::ArchConfig& cfg = r.config;
   const Metrics& m = r.step.metrics;
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  html += fmt::format("<title>Octet report: {}</title>\n<style>\n{}\n</style>\n</head>\n<body>\n",
-                      HtmlEscape(r.info.network), kReportStyle);
+  std::string html;
   html += fmt::format("<h1>Octet report: {}</h1>\n", HtmlEscape(r.info.network));
   html += "<dl class=\"summary\">\n";
   auto item = [&](const std::string& key, const std::string& value) {
@@ -176,8 +157,8 @@ std::string ReportHtml(const Report& r) {
                                    cfg.clock_mhz, cfg.act_buffer_kib, cfg.weight_buffer_kib, cfg.error_buffer_kib,
                                    cfg.output_buffer_kib));
   item("technology", fmt::format("{} ({})", r.tech_name, r.tech_origin));
-  item("cycles", fmt::format("{} ({:.3f} ms)", Number(r.step.counters.cycles), m.seconds * 1e3));
-  item("MACs", fmt::format("{} (array utilisation {:.1f} %)", Number(r.step.counters.macs), 100 * m.utilisation));
+  item("cycles", fmt::format("{} ({:.3f} ms)", GroupedNumber(r.step.counters.cycles), m.seconds * 1e3));
+  item("MACs", fmt::format("{} (array utilisation {:.1f} %)", GroupedNumber(r.step.counters.macs), 100 * m.utilisation));
   item("energy", fmt::format("{:.3f} uJ", m.energy_pj * 1e-6));
   item("average power", Ratio(m.power_w, "{:.3f} W"));
   item("pJ per MAC", Ratio(m.pj_per_mac, "{:.3f}"));
@@ -195,8 +176,8 @@ std::string ReportHtml(const Report& r) {
     html += "<p>Not computed (--no-area).</p>\n";
   html += "<h2>Per layer and phase</h2>\n" + LayerTable(r);
   html += "<h2>Energy per action</h2>\n" + ActionTable(r);
-  html += "<p>Model and sources: docs/energy-area.md.</p>\n</body>\n</html>\n";
-  return html;
+  html += "<p>Model and sources: docs/energy-area.md.</p>\n";
+  return HtmlPage(fmt::format("Octet report: {}", r.info.network), html);
 }
 
 }  // namespace octet::report

@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "sim/report/html_page.h"
 #include "sim/report/report.h"
-#include "sim/report/svg_chart.h"  // HtmlEscape
 
 namespace octet::report {
 

@@ -1,5 +1,7 @@
 #include "sim/report/svg_chart.h"
 
+#include "sim/report/html_page.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -51,30 +53,5 @@ std::string BarChart(const std::string& id, const std::string& title, const std:
   return svg + "</svg>\n";
 }
 
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
-
-const char* const kReportStyle = R"(body{font-family:sans-serif;margin:2em;color:#222;max-width:75em}
-h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
-table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}
-th,td{border:1px solid #ccc;padding:2px 6px}th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.layer-total td{font-weight:bold;background:#f6f6f6}tr.step-total td{font-weight:bold;background:#e8eef6}
-dl.summary{display:grid;grid-template-columns:max-content auto;gap:2px 1em}dl.summary dt{font-weight:bold}dl.summary dd{margin:0}
-svg.chart text{font-size:12px;fill:#222}svg.chart text.value{fill:#555})";
 
 }  // namespace octet::report

@@ -1,5 +1,5 @@
-// Inline SVG charts and the style of Octet's self-contained HTML pages (the report of
-// `octet report` and the precision comparison of `octet precision`): no scripts, no network.
+// Inline SVG bar charts of Octet's self-contained HTML pages (the report of `octet report`
+// and the precision comparison of `octet precision`): no scripts, no network.
 #pragma once
 
 #include <string>
@@ -28,11 +28,5 @@ struct LegendEntry {
 // Zero-width segments are left out (they would draw nothing).
 std::string BarChart(const std::string& id, const std::string& title, const std::vector<Bar>& bars,
                      const std::vector<LegendEntry>& legend);
-
-// Text made safe for HTML element content and attribute values.
-std::string HtmlEscape(const std::string& text);
-
-// The CSS of the pages: tables, summary list, charts.
-extern const char* const kReportStyle;
 
 }  // namespace octet::report

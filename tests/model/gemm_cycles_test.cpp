@@ -14,6 +14,7 @@
 // Also here: the progress events SimulateStep reports (one per layer stage, in order).
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -186,6 +187,35 @@ TEST(StepProgress, OneEventPerLayerStageInControllerOrder) {
   const model::StepResult without = model::SimulateStep(config, program, nullptr);
   EXPECT_EQ(without.cycles, with.cycles);
   EXPECT_TRUE(without.total == with.total);
+}
+
+// A program's layers point at its scheme: copies and moves of a program keep them valid
+// (a copy outliving its original runs with the original's scheme, not a dangling one).
+TEST(StepProgramCopy, CopiesAndMovesKeepTheirScheme) {
+  const ConvGeometry g{2, 8, 8, 8, 8, 3, 1, 1};
+  model::ArchConfig config;
+  config.array_rows = config.array_cols = 8;
+  std::vector<model::StepProgram> programs;
+  std::vector<model::StepResult> direct;
+  for (const char* name : {"wageubn8", "wageubn16"}) {
+    const Scheme scheme = LoadScheme(name);
+    StepContext ctx;
+    ctx.lr = scheme.LearningRateInt(0);
+    ctx.dr = scheme.DynamicRange(0);
+    auto original = std::make_unique<model::StepProgram>(
+        model::BuildProgram(name, {{"layer", g, true, true, true}}, scheme, ctx));
+    direct.push_back(model::SimulateStep(config, *original, nullptr));
+    const model::StepProgram copy = *original;
+    original.reset();  // the copy must not depend on the original's storage
+    programs.push_back(copy);
+  }
+  // The 16-bit E2 runs two digit passes in the backward GEMMs: the schemes differ in cycles.
+  ASSERT_NE(direct[0].cycles, direct[1].cycles);
+  for (size_t i = 0; i < programs.size(); ++i) {
+    const model::StepResult again = model::SimulateStep(config, programs[i], nullptr);
+    EXPECT_EQ(again.cycles, direct[i].cycles) << programs[i].name;
+    EXPECT_TRUE(again.total == direct[i].total) << programs[i].name;
+  }
 }
 
 }  // namespace
