@@ -18,6 +18,28 @@ namespace {
 // Row kernels (one image's pixels of one channel), plain loops that GCC vectorises: see
 // golden/core/vector_clones.h. The channel loop around them is the parallel one.
 
+// floor(estimate) for |estimate| < 2^62, without a call to floor: truncation, then one
+// step down for negative non-integers.
+inline int64_t FloorOf(double estimate) {
+  const auto q = static_cast<int64_t>(estimate);
+  return q - (static_cast<double>(q) > estimate ? 1 : 0);
+}
+
+// RHE(num / den) from q, a floor quotient estimate within one unit of floor(num / den), and
+// r = num - q den (so r lies in [-den, 2 den)): one correction step each way gives the
+// floor quotient and its remainder in [0, den), then the RHE rule of fx::RoundFloorQuotient.
+inline int64_t RoundHalfEvenFromEstimate(int64_t q, int64_t r, int64_t den) {
+  if (r < 0) {
+    q -= 1;
+    r += den;
+  }
+  if (r >= den) {
+    q += 1;
+    r -= den;
+  }
+  return q + ((2 * r > den || (2 * r == den && (q & 1) != 0)) ? 1 : 0);
+}
+
 // S1 += sum x1, S2 += sum x1^2, and the range [lo, hi] of x1.
 OCTET_VECTOR_CLONES
 void SumRow(const int32_t* xs, int64_t count, int64_t& s1, u128& s2, int32_t& lo, int32_t& hi) {
@@ -54,19 +76,8 @@ void NormalizeRow(const int32_t* x1, int64_t count, int x1_shift, int64_t mu_ali
   for (int64_t i = 0; i < count; ++i) {
     const int64_t num = ((int64_t{x1[i]} << x1_shift) - mu_aligned) << num_shift;
     const double estimate = static_cast<double>(num) * inv;
-    int64_t q = static_cast<int64_t>(estimate);       // truncation ...
-    q -= static_cast<double>(q) > estimate ? 1 : 0;    // ... to the floor of the estimate
-    int64_t r = num - q * den;
-    if (r < 0) {
-      q -= 1;
-      r += den;
-    }
-    if (r >= den) {
-      q += 1;
-      r -= den;
-    }
-    q += (2 * r > den || (2 * r == den && (q & 1) != 0)) ? 1 : 0;  // RHE (fx::RoundFloorQuotient)
-    x2[i] = static_cast<int32_t>(std::clamp(q, lo, hi));              // fx::SaturateSigned
+    const int64_t q = FloorOf(estimate);
+    x2[i] = static_cast<int32_t>(std::clamp(RoundHalfEvenFromEstimate(q, num - q * den, den), lo, hi));  // fx::SaturateSigned
   }
 }
 
@@ -113,19 +124,10 @@ void GradientRow(const GradientConstants& k, const int8_t* e1, const int32_t* x2
   for (int64_t i = 0; i < count; ++i) {
     const int64_t a = n * e1[i] - sum_e1;
     const double estimate = static_cast<double>(a) * c_a - static_cast<double>(x2[i]) * c_b;
-    int64_t q = static_cast<int64_t>(estimate);     // truncation ...
-    q -= static_cast<double>(q) > estimate ? 1 : 0;  // ... to the floor of the estimate
+    const int64_t q = FloorOf(estimate);
     const uint64_t num_mod = static_cast<uint64_t>(a) * g_mod - static_cast<uint64_t>(int64_t{x2[i]}) * s_mod;
-    int64_t r = static_cast<int64_t>(num_mod - static_cast<uint64_t>(q) * static_cast<uint64_t>(den));
-    if (r < 0) {
-      q -= 1;
-      r += den;
-    }
-    if (r >= den) {
-      q += 1;
-      r -= den;
-    }
-    dx1[i] = q + ((2 * r > den || (2 * r == den && (q & 1) != 0)) ? 1 : 0);  // RHE (fx::RoundFloorQuotient)
+    const auto r = static_cast<int64_t>(num_mod - static_cast<uint64_t>(q) * static_cast<uint64_t>(den));
+    dx1[i] = RoundHalfEvenFromEstimate(q, r, den);
   }
 }
 
