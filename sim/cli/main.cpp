@@ -2,6 +2,7 @@
 // "octet: <file or option>: <problem>" and exit with status 2.
 #include <malloc.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -56,7 +57,19 @@ int RunOctet(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return RunOctet(argc, argv); }
+int main(int argc, char** argv) {
+  // Idle OpenMP workers should sleep, not spin: on a machine shared with other jobs (a
+  // cluster node, a CI runner) spinning workers take the cores the busy ones need, and a
+  // training epoch took up to 1.9 times as long (docs/results.md). libgomp reads
+  // OMP_WAIT_POLICY when it is loaded, before main, so the default is set by running this
+  // program once more with it; a policy the user set is kept. Speed only: no result
+  // depends on it. If the exec fails, octet runs on with libgomp's default.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);
+  }
+  return RunOctet(argc, argv);
+}
 
 // libsystemc.so defines main() and calls sc_main(); ours takes precedence, but the
 // library's reference to sc_main must resolve: it runs the same front end.
