@@ -11,8 +11,8 @@ foreach(shape 1x1 3x5 4x4 8x4 8x8 32x32)
   list(GET dims 0 rows)
   list(GET dims 1 cols)
   octet_rtl_block(octet_array_${shape} TOP octet_systolic_array
-                  SOURCES octet_pe.sv octet_systolic_array.sv
+                  SOURCES octet_pe.sv octet_skew_line.sv octet_systolic_array.sv
                   ARGS -GRows=${rows} -GCols=${cols})
 endforeach()
 
-octet_rtl_lint(FILES octet_pe.sv octet_systolic_array.sv)
+octet_rtl_lint(FILES octet_pe.sv octet_skew_line.sv octet_systolic_array.sv)

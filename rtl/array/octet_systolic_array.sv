@@ -101,19 +101,15 @@ module octet_systolic_array #(
       assign row_token[0] = lane;
     end else begin : gen_skew
       // r registers: the lane enters PE(r, 0) r cycles after it was sampled.
-      logic [r*IfmapBits-1:0] line_q, line_d;
-      always_comb begin
-        line_d = line_q << IfmapBits;
-        line_d[IfmapBits-1:0] = lane;
-      end
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          line_q <= '0;
-        end else begin
-          line_q <= line_d;
-        end
-      end
-      assign row_token[r] = line_q[r*IfmapBits-1 -: IfmapBits];
+      octet_skew_line #(
+        .Width(IfmapBits),
+        .Depth(r)
+      ) u_skew (
+        .clk_i,
+        .rst_ni,
+        .d_i(lane),
+        .q_o(row_token[r])
+      );
     end
   end
 
@@ -124,19 +120,17 @@ module octet_systolic_array #(
       assign col_token[0] = lane;
     end else begin : gen_skew
       // OS: c registers of skew. WS: the preload enters every column together.
-      logic [c*OperandBits-1:0] line_q, line_d;
-      always_comb begin
-        line_d = line_q << OperandBits;
-        line_d[OperandBits-1:0] = lane;
-      end
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          line_q <= '0;
-        end else begin
-          line_q <= line_d;
-        end
-      end
-      assign col_token[c] = os ? line_q[c*OperandBits-1 -: OperandBits] : lane;
+      logic [OperandBits-1:0] skewed;
+      octet_skew_line #(
+        .Width(OperandBits),
+        .Depth(c)
+      ) u_skew (
+        .clk_i,
+        .rst_ni,
+        .d_i(lane),
+        .q_o(skewed)
+      );
+      assign col_token[c] = os ? skewed : lane;
     end
   end
 

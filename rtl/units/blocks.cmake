@@ -4,12 +4,12 @@
 
 # Flag QE2 word of an error element (E2 unit): q::FlagEncode(q::FlagQuantizeElement(m, t)).
 octet_rtl_block(octet_flag_encoder TOP octet_flag_encoder
-                SOURCES octet_rhe_shift_right.sv octet_flag_encoder.sv)
+                SOURCES octet_saturated_abs.sv octet_rhe_shift_right.sv octet_flag_encoder.sv)
 # Flag word to value (PE operand side): q::FlagDecode.
 octet_rtl_block(octet_flag_decoder TOP octet_flag_decoder SOURCES octet_flag_decoder.sv)
 # SQ of an error element (E1 unit): q::ShiftQuantizeElement(m, shift, k_E1).
 octet_rtl_block(octet_e1_quantizer TOP octet_e1_quantizer
-                SOURCES octet_rhe_shift_right.sv octet_e1_quantizer.sv)
+                SOURCES octet_saturated_abs.sv octet_rhe_shift_right.sv octet_e1_quantizer.sv)
 # x3, Q_A(relu(x3)) and the ReLU mask (activation unit): ScaleOffsetActivateElement.
 octet_rtl_block(octet_relu_qa TOP octet_relu_qa SOURCES octet_relu_qa.sv)
 # CQ with the counter-based random bits (CQ unit): q::ConstantQuantizeElement, RandomBits32.
@@ -19,6 +19,6 @@ octet_rtl_block(octet_update_unit TOP octet_update_unit SOURCES octet_update_uni
 # BN forward normalise with a multi-cycle divider (BN unit): BnNormaliser.
 octet_rtl_block(octet_bn_normalise TOP octet_bn_normalise SOURCES octet_bn_normalise.sv)
 
-octet_rtl_lint(FILES octet_rhe_shift_right.sv octet_flag_encoder.sv octet_flag_decoder.sv
+octet_rtl_lint(FILES octet_saturated_abs.sv octet_rhe_shift_right.sv octet_flag_encoder.sv octet_flag_decoder.sv
                      octet_e1_quantizer.sv octet_relu_qa.sv octet_cq.sv octet_update_unit.sv
                      octet_bn_normalise.sv)

@@ -27,13 +27,15 @@ module octet_e1_quantizer #(
   ////////////////
 
   logic               negative;
-  logic [InBits-1:0]  abs_full;
   logic [AbsBits-1:0] abs_m;
 
-  assign negative = m_i[InBits-1];
-  assign abs_full = negative ? ~m_i + InBits'(1) : m_i;
-  // Only m = -2^(InBits-1) leaves the top bit of abs_full set: its magnitude saturates.
-  assign abs_m = abs_full[InBits-1] ? {AbsBits{1'b1}} : abs_full[AbsBits-1:0];
+  octet_saturated_abs #(
+    .InBits(InBits)
+  ) u_abs (
+    .m_i       (m_i),
+    .negative_o(negative),
+    .abs_o     (abs_m)
+  );
 
   //////////////////////////////////////
   // Right shift (shift >= 1): RHE    //

@@ -129,4 +129,21 @@ inline std::vector<int64_t> NaiveGemm(const GemmShape& s, const std::vector<int1
   return c;
 }
 
+struct GemmCase {
+  OperandKind ifmap, filter;
+  MatrixLayout ifmap_layout, filter_layout;
+  const char* name;
+};
+
+// The three GEMMs of a training step with the layouts the lowering stores them in
+// (docs/numerics.md, section 10): forward col x W^T, error e3^T x W, wgrad e3 x col.
+constexpr GemmCase kGemmCases[] = {
+    {OperandKind::kActivation, OperandKind::kWeight, MatrixLayout::kRowMajor, MatrixLayout::kColumnMajor, "forward"},
+    {OperandKind::kFlagError, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error flag"},
+    {OperandKind::kShiftError16, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error SQ16"},
+    {OperandKind::kShiftError8, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error SQ8"},
+    {OperandKind::kFlagError, OperandKind::kActivation, MatrixLayout::kRowMajor, MatrixLayout::kRowMajor, "wgrad flag"},
+    {OperandKind::kShiftError16, OperandKind::kActivation, MatrixLayout::kRowMajor, MatrixLayout::kRowMajor, "wgrad SQ16"},
+};
+
 }  // namespace octet::model::test_operands

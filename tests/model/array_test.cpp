@@ -300,23 +300,6 @@ TEST(SystolicArray, RejectsWhatDoesNotFit) {
 // ---------------------------------------------------------------------------------------
 // (c) GemmEngine values.
 
-struct GemmCase {
-  OperandKind ifmap, filter;
-  MatrixLayout ifmap_layout, filter_layout;
-  const char* name;
-};
-
-// The three GEMMs of a training step with the layouts the lowering stores them in
-// (docs/numerics.md, section 10): forward col x W^T, error e3^T x W, wgrad e3 x col.
-constexpr GemmCase kGemmCases[] = {
-    {OperandKind::kActivation, OperandKind::kWeight, MatrixLayout::kRowMajor, MatrixLayout::kColumnMajor, "forward"},
-    {OperandKind::kFlagError, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error flag"},
-    {OperandKind::kShiftError16, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error SQ16"},
-    {OperandKind::kShiftError8, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error SQ8"},
-    {OperandKind::kFlagError, OperandKind::kActivation, MatrixLayout::kRowMajor, MatrixLayout::kRowMajor, "wgrad flag"},
-    {OperandKind::kShiftError16, OperandKind::kActivation, MatrixLayout::kRowMajor, MatrixLayout::kRowMajor, "wgrad SQ16"},
-};
-
 constexpr GemmShape kGemmShapes[] = {{1, 1, 1},   {5, 7, 3},    {4, 8, 8},    {9, 3, 17},  {33, 31, 65},
                                      {64, 64, 64}, {100, 37, 300}, {7, 129, 2}, {3, 2, 513}, {40, 40, 40}};
 constexpr ArrayShape kEngineArrays[] = {{1, 1}, {3, 5}, {4, 4}, {8, 4}, {32, 32}, {16, 64}};

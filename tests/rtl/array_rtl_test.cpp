@@ -94,6 +94,8 @@ std::string ShapeName(const ArrayShape& s) { return std::to_string(s.rows) + "x"
 // Operands in their stored formats (as tests/model/array_test.cpp), from fixed seeds.
 
 using model::test_operands::Fill;
+using model::test_operands::GemmCase;
+using model::test_operands::kGemmCases;
 using model::test_operands::NaiveGemm;
 using model::test_operands::RandomMatrix;
 using model::test_operands::TestMatrix;
@@ -490,20 +492,6 @@ TEST(ArrayRtl, DataflowsAlternateBackToBack) {
 
 // ---------------------------------------------------------------------------------------
 // (c) Whole GEMMs through the "rtl" backend against GemmEngine.
-
-struct GemmCase {
-  OperandKind ifmap, filter;
-  MatrixLayout ifmap_layout, filter_layout;
-  const char* name;
-};
-constexpr GemmCase kGemmCases[] = {
-    {OperandKind::kActivation, OperandKind::kWeight, MatrixLayout::kRowMajor, MatrixLayout::kColumnMajor, "forward"},
-    {OperandKind::kFlagError, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error flag"},
-    {OperandKind::kShiftError16, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error SQ16"},
-    {OperandKind::kShiftError8, OperandKind::kWeight, MatrixLayout::kColumnMajor, MatrixLayout::kRowMajor, "error SQ8"},
-    {OperandKind::kFlagError, OperandKind::kActivation, MatrixLayout::kRowMajor, MatrixLayout::kRowMajor, "wgrad flag"},
-    {OperandKind::kShiftError16, OperandKind::kActivation, MatrixLayout::kRowMajor, MatrixLayout::kRowMajor, "wgrad SQ16"},
-};
 
 void CheckGemm(const ArrayShape& array, const GemmCase& c, const GemmShape& s, Fill fill, std::mt19937_64& rng,
                int64_t& gemms) {
