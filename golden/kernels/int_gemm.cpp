@@ -29,6 +29,7 @@ constexpr int64_t kPanelMinPairs = 1024;
 // [P][n] intermediate and no transpose pass.
 struct COut {
   int64_t* row_major = nullptr;
+  const int64_t* column_of = nullptr;  // row-major only: C(i, j) goes to column column_of[j]
   int32_t* nchw32 = nullptr;
   int64_t* nchw64 = nullptr;
   int64_t pix = 1;
@@ -109,7 +110,14 @@ template <typename T, int64_t kWidth>
 void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, int64_t rows, int64_t j0,
                int64_t cols, int64_t n) {
   if (out.row_major != nullptr) {
-    for (int64_t r = 0; r < rows; ++r) std::copy_n(tile[r], cols, out.row_major + (i0 + r) * n + j0);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t* dst = out.row_major + (i0 + r) * n;
+      if (out.column_of == nullptr) {
+        std::copy_n(tile[r], cols, dst + j0);
+      } else {
+        for (int64_t j = 0; j < cols; ++j) dst[out.column_of[j0 + j]] = tile[r][j];
+      }
+    }
     return;
   }
   int64_t image = i0 / out.pix, q = i0 % out.pix;
@@ -314,66 +322,78 @@ bool UseVnni() {
 // ---------------------------------------------------------------------------------------
 // Lowering helpers.
 
-// One lowered row: kernel columns s in [s_lo, s_hi) read inside the image, the rest is
-// padding (0). kKernel > 0 fixes the kernel size at compile time (the common 1 and 3).
-template <int kKernel, typename T, typename Out>
-inline void Im2ColRow(const ConvGeometry& g, const T* image, int64_t oh, int64_t ow, Out* row) {
-  const int64_t kernel = kKernel > 0 ? kKernel : g.kernel;
-  const int64_t iw0 = ow * g.stride - g.pad;
-  const int64_t s_lo = std::max<int64_t>(0, -iw0), s_hi = std::min<int64_t>(kernel, g.in_width - iw0);
-  const bool full = s_lo == 0 && s_hi == kernel;
-  const int64_t ih0 = oh * g.stride - g.pad;
-  if (full && ih0 >= 0 && ih0 + kernel <= g.in_height) {
-    // Interior pixel: every tap inside the image, no bound checks. The geometry is read
-    // into locals first: byte stores may alias it, which would reload it at every store.
-    const int64_t width = g.in_width, plane = g.in_height * g.in_width, channels = g.in_channels;
-    const T* src = image + ih0 * width + iw0;
-    for (int64_t c = 0; c < channels; ++c, src += plane) {
-      for (int64_t r = 0; r < kernel; ++r, row += kernel) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[r * width + s]);
+// The integer kernels lower channels-last: the lowered column index is
+// k' = (r S + s) C + c (channel fastest) instead of the weight's k = (c R + r) S + s. All
+// three GEMMs are exact integer sums, so this reordering of the reduction changes no bit
+// (docs/numerics.md, section 10); it lets each kernel row r of a lowered row be one
+// contiguous copy of S C elements instead of S C single-element copies.
+
+// The weight index k = (c R + r) S + s of lowered column k' = (r S + s) C + c.
+inline int64_t WeightIndexOfLowered(const ConvGeometry& g, int64_t k_lowered) {
+  const int64_t c = k_lowered % g.in_channels, tap = k_lowered / g.in_channels;
+  return c * g.kernel * g.kernel + tap;
+}
+
+// out[n][h][w][c] = in[n][c][h][w].
+template <typename T>
+void ToChannelsLast(int64_t batch, int64_t channels, int64_t height, int64_t width, const T* in, T* out) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t h = 0; h < height; ++h) {
+      T* dst = out + (n * height + h) * width * channels;
+      const T* src = in + (n * channels * height + h) * width;
+      for (int64_t c = 0; c < channels; ++c) {
+        const T* line = src + c * height * width;
+        for (int64_t w = 0; w < width; ++w) dst[w * channels + c] = line[w];
       }
-    }
-    return;
-  }
-  for (int64_t c = 0; c < g.in_channels; ++c) {
-    const T* plane = image + c * g.in_height * g.in_width;
-    for (int64_t r = 0; r < kernel; ++r, row += kernel) {
-      const int64_t ih = oh * g.stride - g.pad + r;
-      if (ih < 0 || ih >= g.in_height || s_lo >= s_hi) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = 0;
-        continue;
-      }
-      const T* src = plane + ih * g.in_width + iw0;
-      if (full) {
-        for (int64_t s = 0; s < kernel; ++s) row[s] = static_cast<Out>(src[s]);
-        continue;
-      }
-      for (int64_t s = 0; s < kernel; ++s) row[s] = (s >= s_lo && s < s_hi) ? static_cast<Out>(src[s]) : Out{0};
     }
   }
 }
 
-// im2col in [p][k] order (k fastest), rows ld >= K elements apart (the elements beyond K
-// are set to 0); padding reads as 0.
-template <typename T, typename Out>
-void Im2Col(const ConvGeometry& g, const T* x, Out* col, int64_t ld) {
+// im2col in [p][k'] order from a channels-last input x [N][H][W][C], rows ld >= K elements
+// apart (the elements beyond K are set to 0); padding reads as 0.
+template <typename T>
+void Im2Col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
   const int64_t oh_n = g.out_height(), ow_n = g.out_width(), kk = g.gemm_k();
-  const int64_t image_size = g.in_channels * g.in_height * g.in_width;
+  const int64_t channels = g.in_channels, kernel = g.kernel, height = g.in_height, width = g.in_width;
+  const int64_t run = kernel * channels;  // one kernel row of a lowered row
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oh = 0; oh < oh_n; ++oh) {
+      const int64_t ih0 = oh * g.stride - g.pad;
       for (int64_t ow = 0; ow < ow_n; ++ow) {
-        Out* row = col + ((n * oh_n + oh) * ow_n + ow) * ld;
-        const T* image = x + n * image_size;
-        switch (g.kernel) {
-          case 1: Im2ColRow<1>(g, image, oh, ow, row); break;
-          case 3: Im2ColRow<3>(g, image, oh, ow, row); break;
-          default: Im2ColRow<0>(g, image, oh, ow, row); break;
+        T* row = col + ((n * oh_n + oh) * ow_n + ow) * ld;
+        const int64_t iw0 = ow * g.stride - g.pad;
+        // Taps s in [s_lo, s_hi) read inside the image's width; the rest are padding.
+        const int64_t s_lo = std::clamp<int64_t>(-iw0, 0, kernel);
+        const int64_t s_hi = std::clamp<int64_t>(width - iw0, s_lo, kernel);
+        for (int64_t r = 0; r < kernel; ++r, row += run) {
+          const int64_t ih = ih0 + r;
+          if (ih < 0 || ih >= height) {
+            std::fill_n(row, run, T{0});
+            continue;
+          }
+          std::fill_n(row, s_lo * channels, T{0});
+          if (s_hi > s_lo) {
+            const T* src = x + ((n * height + ih) * width + iw0 + s_lo) * channels;
+            std::memcpy(row + s_lo * channels, src, (s_hi - s_lo) * channels * sizeof(T));
+          }
+          std::fill(row + s_hi * channels, row + run, T{0});
         }
-        for (int64_t k = kk; k < ld; ++k) row[k] = Out{0};  // none when K is a multiple of 4
+        std::fill(row, row + (ld - kk), T{0});  // none when K is a multiple of 4
       }
     }
   }
+}
+
+// The lowered x0 of conv g: x0 [N][C][H][W] made channels-last, then im2col'd into `out`.
+void LowerInput(const ConvGeometry& g, const uint8_t* x0, LoweredInput& out) {
+  thread_local std::vector<uint8_t> hwc_buffer;  // keeps its storage: every element written
+  uint8_t* hwc = ThreadBuffer(hwc_buffer, g.input_count());
+  ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, hwc);
+  out.ld = (g.gemm_k() + 3) / 4 * 4;
+  if (static_cast<int64_t>(out.col.size()) < g.gemm_n() * out.ld) out.col.resize(g.gemm_n() * out.ld);
+  Im2Col(g, hwc, out.col.data(), out.ld);
 }
 
 // The outputs o in [0, count) with 0 <= o stride - offset < size: [lo, hi).
@@ -429,7 +449,7 @@ void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayou
         const int64_t tj = j / kColumnTile, v = j % kColumnTile;
         int64_t total = 0;
         for (int64_t seg = 0; seg < segments; ++seg) total += sums[((seg * tiles_j + tj) * m + i) * kColumnTile + v];
-        c.row_major[i * n + j] = total;
+        c.row_major[i * n + (c.column_of != nullptr ? c.column_of[j] : j)] = total;
       }
     }
     return;
@@ -463,15 +483,14 @@ void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, 
   if (kk * 255 * 127 > INT32_MAX) Fail("forward GEMM: reduction length {} exceeds the int32 bound of x1", kk);
   LoweredInput local;
   LoweredInput& lowered = keep ? *keep : local;
-  lowered.ld = (kk + 3) / 4 * 4;
-  if (static_cast<int64_t>(lowered.col.size()) < pn * lowered.ld) lowered.col.resize(pn * lowered.ld);
-  Im2Col(g, x0, lowered.col.data(), lowered.ld);
+  LowerInput(g, x0, lowered);
   // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
-  // the small weight matrix the packed one (quads along k, zero-padded).
+  // the small weight matrix the packed one (quads along k', zero-padded).
   const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile, quads = lowered.ld / 4;
   std::vector<int8_t> bq(quads * n_padded * 4, 0);
-  for (int64_t j = 0; j < ko_n; ++j)
-    for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + k];
+  for (int64_t j = 0; j < ko_n; ++j) {
+    for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + WeightIndexOfLowered(g, k)];
+  }
   // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
   const COut c{.nchw32 = x1, .pix = g.out_height() * g.out_width()};
   const bool vnni = UseVnni();
@@ -500,13 +519,16 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     // weights transposed (C <-> K_out) and rotated by 180 degrees, same padding.
     // e4[n][c][h][w] = sum_{ko,r,s} W[ko][c][r][s] e3[n][ko][h + pad - r][w + pad - s].
     const ConvGeometry t{g.batch, ko_n, g.out_height(), g.out_width(), g.in_channels, g.kernel, 1, g.pad};
+    // w_t [C][(r S + s) K_out + ko] = W[ko][c][R-1-r][S-1-s]: t's lowered order, rotated.
     std::vector<int16_t> w_t(g.in_channels * ko_n * rs);
     for (int64_t ko = 0; ko < ko_n; ++ko)
       for (int64_t c = 0; c < g.in_channels; ++c)
-        for (int64_t q = 0; q < rs; ++q) w_t[(c * ko_n + ko) * rs + (rs - 1 - q)] = wq[(ko * g.in_channels + c) * rs + q];
-    thread_local std::vector<int16_t> col_buffer;  // keeps its storage: every element written
+        for (int64_t q = 0; q < rs; ++q) w_t[(c * rs + (rs - 1 - q)) * ko_n + ko] = wq[(ko * g.in_channels + c) * rs + q];
+    thread_local std::vector<int16_t> hwc_buffer, col_buffer;  // keep their storage: every element written
+    int16_t* hwc = ThreadBuffer(hwc_buffer, t.input_count());
+    ToChannelsLast(t.batch, t.in_channels, t.in_height, t.in_width, e3, hwc);
     int16_t* col = ThreadBuffer(col_buffer, t.gemm_n() * t.gemm_k());
-    Im2Col(t, e3, col, t.gemm_k());
+    Im2Col(t, hwc, col, t.gemm_k());
     Gemm(t.gemm_n(), g.in_channels, t.gemm_k(), col, w_t.data(), BLayout::kNK,
          COut{.nchw64 = e4, .pix = g.in_height * g.in_width});
     return;
@@ -552,15 +574,16 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
   const int64_t kk = g.gemm_k(), pn = g.gemm_n();
   LoweredInput local;
   if (lowered == nullptr) {
-    local.ld = (kk + 3) / 4 * 4;
-    local.col.resize(pn * local.ld);
-    Im2Col(g, x0, local.col.data(), local.ld);
+    LowerInput(g, x0, local);
     lowered = &local;
   }
   const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
-  // g_W [K_out][K] = e3 [K_out][P] * col [P][K]: the reduction runs over p; packing widens
-  // the lowered bytes to int16.
-  Gemm(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN, COut{.row_major = g_w}, lowered->ld);
+  // g_W [K_out][K] = e3 [K_out][P] * col [P][K']: the reduction runs over p; packing widens
+  // the lowered bytes to int16; column k' of the product is weight index k of g_W.
+  std::vector<int64_t> column_of(kk);
+  for (int64_t k = 0; k < kk; ++k) column_of[k] = WeightIndexOfLowered(g, k);
+  Gemm(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN,
+       COut{.row_major = g_w, .column_of = column_of.data()}, lowered->ld);
 }
 
 }  // namespace octet

@@ -33,9 +33,10 @@ inline void GemmInt16ABt(int64_t m, int64_t n, int64_t k, const int16_t* a, cons
   GemmInt16(m, n, k, a, b, BLayout::kNK, c);
 }
 
-// The lowered input of a conv (im2col, [P][K] in the order of conv_geometry.h, the
-// activation bytes; rows ld elements apart, ld = K rounded up to 4, zero beyond K), kept
-// from the forward pass for the weight gradient.
+// The lowered input of a conv (im2col, [P][K], the activation bytes; rows ld elements
+// apart, ld = K rounded up to 4, zero beyond K), kept from the forward pass for the weight
+// gradient. Its columns run channels-last, k' = (r S + s) C + c, not in the weight order of
+// conv_geometry.h: a reordering of exact sums (docs/numerics.md, section 10).
 struct LoweredInput {
   std::vector<uint8_t> col;
   int64_t ld = 0;
