@@ -292,42 +292,108 @@ void Conv2dBackward(const ConvGeometry& g, const Real* x, const Real* w, const R
 
 // -----------------------------------------------------------------------------------------
 // Batch norm: channels are independent; each channel's sums run over (n, i) in order.
+// A sequential float sum is bound by the latency of its additions, so the kernels below
+// run the sums of kBnGroup channels side by side: independent chains, each in its own
+// channel's order, so the bits are those of one channel at a time.
+
+constexpr int64_t kBnGroup = 4;
+
+// Channels [ch0, ch0 + G) of BatchNormForward.
+template <typename Real, int64_t G>
+void BatchNormForwardGroup(int64_t n, int64_t c, int64_t hw, int64_t ch0, const Real* x, const Real* gamma,
+                           const Real* beta, Real eps, Real* y, Real* x_hat, Real* mean_out, Real* inv_std_out) {
+  const Real count = static_cast<Real>(n * hw);
+  Real sum[G] = {}, mean[G], square_sum[G] = {}, inv_std[G];
+  for (int64_t b = 0; b < n; ++b) {
+    const Real* xp = x + (b * c + ch0) * hw;
+    for (int64_t i = 0; i < hw; ++i) {
+      for (int64_t j = 0; j < G; ++j) sum[j] += xp[j * hw + i];
+    }
+  }
+  for (int64_t j = 0; j < G; ++j) mean[j] = sum[j] / count;
+  // Two-pass variance: no cancellation when |mean| >> std.
+  for (int64_t b = 0; b < n; ++b) {
+    const Real* xp = x + (b * c + ch0) * hw;
+    for (int64_t i = 0; i < hw; ++i) {
+      for (int64_t j = 0; j < G; ++j) {
+        const Real d = xp[j * hw + i] - mean[j];
+        square_sum[j] += d * d;
+      }
+    }
+  }
+  for (int64_t j = 0; j < G; ++j) {
+    inv_std[j] = Real(1) / std::sqrt(square_sum[j] / count + eps);
+    mean_out[ch0 + j] = mean[j];
+    inv_std_out[ch0 + j] = inv_std[j];
+  }
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t j = 0; j < G; ++j) {
+      const int64_t offset = (b * c + ch0 + j) * hw;
+      const Real m = mean[j], is = inv_std[j], gm = gamma[ch0 + j], bt = beta[ch0 + j];
+      for (int64_t i = 0; i < hw; ++i) {
+        const Real xh = (x[offset + i] - m) * is;
+        x_hat[offset + i] = xh;
+        y[offset + i] = gm * xh + bt;
+      }
+    }
+  }
+}
 
 template <typename Real>
 void BatchNormForward(int64_t n, int64_t c, int64_t hw, const Real* x, const Real* gamma,
                       const Real* beta, Real eps, Real* y, BatchNormCache<Real>& cache) {
   if (n * hw < 1) Fail("batch norm over an empty batch (n={}, hw={})", n, hw);
-  const Real count = static_cast<Real>(n * hw);
   cache.mean.assign(c, Real(0));
   cache.inv_std.assign(c, Real(0));
   cache.x_hat.resize(n * c * hw);
-  Real* x_hat = cache.x_hat.data();
+  const int64_t groups = (c + kBnGroup - 1) / kBnGroup;
 #pragma omp parallel for schedule(static) if (n * c * hw >= kParallelMin)
-  for (int64_t ch = 0; ch < c; ++ch) {
-    Real sum = 0;
-    for (int64_t b = 0; b < n; ++b) {
-      const Real* xp = x + (b * c + ch) * hw;
-      for (int64_t i = 0; i < hw; ++i) sum += xp[i];
-    }
-    const Real mean = sum / count;
-    // Two-pass variance: no cancellation when |mean| >> std.
-    Real square_sum = 0;
-    for (int64_t b = 0; b < n; ++b) {
-      const Real* xp = x + (b * c + ch) * hw;
-      for (int64_t i = 0; i < hw; ++i) {
-        const Real d = xp[i] - mean;
-        square_sum += d * d;
+  for (int64_t group = 0; group < groups; ++group) {
+    const int64_t ch0 = group * kBnGroup;
+    if (ch0 + kBnGroup <= c) {
+      BatchNormForwardGroup<Real, kBnGroup>(n, c, hw, ch0, x, gamma, beta, eps, y, cache.x_hat.data(),
+                                            cache.mean.data(), cache.inv_std.data());
+    } else {
+      for (int64_t ch = ch0; ch < c; ++ch) {
+        BatchNormForwardGroup<Real, 1>(n, c, hw, ch, x, gamma, beta, eps, y, cache.x_hat.data(), cache.mean.data(),
+                                       cache.inv_std.data());
       }
     }
-    const Real inv_std = Real(1) / std::sqrt(square_sum / count + eps);
-    cache.mean[ch] = mean;
-    cache.inv_std[ch] = inv_std;
-    for (int64_t b = 0; b < n; ++b) {
-      const int64_t offset = (b * c + ch) * hw;
+  }
+}
+
+// Channels [ch0, ch0 + G) of BatchNormBackward.
+template <typename Real, int64_t G>
+void BatchNormBackwardGroup(int64_t n, int64_t c, int64_t hw, int64_t ch0, const Real* dy, const Real* gamma,
+                            const BatchNormCache<Real>& cache, Real* dx, Real* dgamma, Real* dbeta) {
+  const Real count = static_cast<Real>(n * hw);
+  const Real* x_hat = cache.x_hat.data();
+  Real sum_dy[G] = {}, sum_dy_xhat[G] = {}, sum_dxhat[G] = {}, sum_dxhat_xhat[G] = {};
+  for (int64_t b = 0; b < n; ++b) {
+    const int64_t offset = (b * c + ch0) * hw;
+    for (int64_t i = 0; i < hw; ++i) {
+      for (int64_t j = 0; j < G; ++j) {
+        const Real d = dy[offset + j * hw + i], xh = x_hat[offset + j * hw + i];
+        const Real dxhat = d * gamma[ch0 + j];
+        sum_dy[j] += d;
+        sum_dy_xhat[j] += d * xh;
+        sum_dxhat[j] += dxhat;
+        sum_dxhat_xhat[j] += dxhat * xh;
+      }
+    }
+  }
+  for (int64_t j = 0; j < G; ++j) {
+    dgamma[ch0 + j] = sum_dy_xhat[j];
+    dbeta[ch0 + j] = sum_dy[j];
+  }
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t j = 0; j < G; ++j) {
+      const int64_t offset = (b * c + ch0 + j) * hw;
+      const Real scale = cache.inv_std[ch0 + j] / count, gm = gamma[ch0 + j];
+      const Real s_dxhat = sum_dxhat[j], s_dxhat_xhat = sum_dxhat_xhat[j];
       for (int64_t i = 0; i < hw; ++i) {
-        const Real xh = (x[offset + i] - mean) * inv_std;
-        x_hat[offset + i] = xh;
-        y[offset + i] = gamma[ch] * xh + beta[ch];
+        const Real dxhat = dy[offset + i] * gm;
+        dx[offset + i] = scale * (count * dxhat - s_dxhat - x_hat[offset + i] * s_dxhat_xhat);
       }
     }
   }
@@ -336,31 +402,14 @@ void BatchNormForward(int64_t n, int64_t c, int64_t hw, const Real* x, const Rea
 template <typename Real>
 void BatchNormBackward(int64_t n, int64_t c, int64_t hw, const Real* dy, const Real* gamma,
                        const BatchNormCache<Real>& cache, Real* dx, Real* dgamma, Real* dbeta) {
-  const Real count = static_cast<Real>(n * hw);
-  const Real* x_hat = cache.x_hat.data();
+  const int64_t groups = (c + kBnGroup - 1) / kBnGroup;
 #pragma omp parallel for schedule(static) if (n * c * hw >= kParallelMin)
-  for (int64_t ch = 0; ch < c; ++ch) {
-    Real sum_dy = 0, sum_dy_xhat = 0, sum_dxhat = 0, sum_dxhat_xhat = 0;
-    for (int64_t b = 0; b < n; ++b) {
-      const int64_t offset = (b * c + ch) * hw;
-      for (int64_t i = 0; i < hw; ++i) {
-        const Real d = dy[offset + i], xh = x_hat[offset + i];
-        const Real dxhat = d * gamma[ch];
-        sum_dy += d;
-        sum_dy_xhat += d * xh;
-        sum_dxhat += dxhat;
-        sum_dxhat_xhat += dxhat * xh;
-      }
-    }
-    dgamma[ch] = sum_dy_xhat;
-    dbeta[ch] = sum_dy;
-    const Real scale = cache.inv_std[ch] / count;
-    for (int64_t b = 0; b < n; ++b) {
-      const int64_t offset = (b * c + ch) * hw;
-      for (int64_t i = 0; i < hw; ++i) {
-        const Real dxhat = dy[offset + i] * gamma[ch];
-        dx[offset + i] = scale * (count * dxhat - sum_dxhat - x_hat[offset + i] * sum_dxhat_xhat);
-      }
+  for (int64_t group = 0; group < groups; ++group) {
+    const int64_t ch0 = group * kBnGroup;
+    if (ch0 + kBnGroup <= c) {
+      BatchNormBackwardGroup<Real, kBnGroup>(n, c, hw, ch0, dy, gamma, cache, dx, dgamma, dbeta);
+    } else {
+      for (int64_t ch = ch0; ch < c; ++ch) BatchNormBackwardGroup<Real, 1>(n, c, hw, ch, dy, gamma, cache, dx, dgamma, dbeta);
     }
   }
 }

@@ -46,9 +46,9 @@ void FloatLayer::Forward(const Tensor<float>& x0, const Tensor<float>* residual)
   if (x0.size() != g.input_count())
     Fail("layer {}: input has {} elements, expected {}", config_.name, x0.size(), g.input_count());
   x0_ = x0;
-  x1_ = Tensor<float>(out_shape);
+  ResizeForOverwrite(x1_, out_shape);  // every element written below
   fl::Conv2dForward(g, x0.ptr(), w_.ptr(), x1_.ptr());
-  x3_ = Tensor<float>(out_shape);
+  ResizeForOverwrite(x3_, out_shape);
   fl::BatchNormForward<float>(g.batch, g.out_channels, g.out_height() * g.out_width(), x1_.ptr(), gamma_.ptr(),
                               beta_.ptr(), static_cast<float>(s_.float_bn_eps), x3_.ptr(), bn_);
   if (residual != nullptr) {
@@ -56,14 +56,14 @@ void FloatLayer::Forward(const Tensor<float>& x0, const Tensor<float>* residual)
     for (int64_t i = 0; i < x3_.size(); ++i) x3_[i] += (*residual)[i];
   }
   if (config_.relu) {
-    x4_ = Tensor<float>(out_shape);
+    ResizeForOverwrite(x4_, out_shape);
     fl::ReluForward(x3_.size(), x3_.ptr(), x4_.ptr());
   }
 }
 
 const Tensor<float>& FloatLayer::BackwardFromOutput(const Tensor<float>& error, const StepContext&) {
   if (error.size() != x3_.size()) Fail("layer {}: error size {} differs from output", config_.name, error.size());
-  e1_ = Tensor<float>(x3_.shape);
+  ResizeForOverwrite(e1_, x3_.shape);
   fl::ReluBackward(x3_.size(), x3_.ptr(), error.ptr(), e1_.ptr());
   Backward();
   return e1_;
@@ -76,14 +76,14 @@ void FloatLayer::BackwardFromE1(const Tensor<float>& e1, const StepContext&) {
 
 void FloatLayer::Backward() {
   const ConvGeometry& g = config_.geometry;
-  dx1_ = Tensor<float>(x3_.shape);
-  g_gamma_ = Tensor<float>(gamma_.shape);
-  g_beta_ = Tensor<float>(beta_.shape);
+  ResizeForOverwrite(dx1_, x3_.shape);
+  ResizeForOverwrite(g_gamma_, gamma_.shape);
+  ResizeForOverwrite(g_beta_, beta_.shape);
   fl::BatchNormBackward<float>(g.batch, g.out_channels, g.out_height() * g.out_width(), e1_.ptr(), gamma_.ptr(), bn_,
                                dx1_.ptr(), g_gamma_.ptr(), g_beta_.ptr());
-  g_w_ = Tensor<float>(w_.shape);
+  ResizeForOverwrite(g_w_, w_.shape);
   if (config_.input_error) {
-    e4_ = Tensor<float>(x0_.shape);
+    ResizeForOverwrite(e4_, x0_.shape);  // Col2Im zeroes each image first
     fl::Conv2dBackward(g, x0_.ptr(), w_.ptr(), dx1_.ptr(), e4_.ptr(), g_w_.ptr());
   } else {
     e4_ = Tensor<float>();
