@@ -55,16 +55,26 @@ inline void MicroKernel(int64_t kc, const Real* __restrict a_pack, const Real* _
   }
 }
 
-// Partial tiles at the matrix edges: same per-element order, scalar code.
+// Partial tiles at the matrix edges: the same per-element order. The columns of a row are
+// independent sums, so they run side by side (a sum over l alone is bound by the latency
+// of its additions).
 template <typename Real>
 void EdgeKernel(int64_t mr, int64_t nr, int64_t kc, const Real* a, int64_t a_rs, int64_t a_cs,
                 const Real* b, int64_t ldb, Real* c, int64_t ldc, bool load_c) {
+  constexpr int64_t max_nr = kNr<Real>;
   for (int64_t i = 0; i < mr; ++i) {
-    for (int64_t j = 0; j < nr; ++j) {
-      Real sum = load_c ? c[i * ldc + j] : Real(0);
-      for (int64_t l = 0; l < kc; ++l) sum += a[i * a_rs + l * a_cs] * b[l * ldb + j];
-      c[i * ldc + j] = sum;
+    Real acc[max_nr];
+    for (int64_t j = 0; j < nr; ++j) acc[j] = load_c ? c[i * ldc + j] : Real(0);
+    for (int64_t l = 0; l < kc; ++l) {
+      const Real a_il = a[i * a_rs + l * a_cs];
+      const Real* __restrict b_row = b + l * ldb;
+      if (nr == max_nr) {
+        for (int64_t j = 0; j < max_nr; ++j) acc[j] += a_il * b_row[j];
+      } else {
+        for (int64_t j = 0; j < nr; ++j) acc[j] += a_il * b_row[j];
+      }
     }
+    for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = acc[j];
   }
 }
 
