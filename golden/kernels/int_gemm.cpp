@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "golden/core/error.h"
@@ -23,25 +24,38 @@ constexpr int64_t kRowTile = 8;
 constexpr int64_t kPanelRows = 64;
 constexpr int64_t kPanelMinPairs = 1024;
 
-// Where a GEMM's C goes: row-major [m][n] int64, or, for a C whose rows run over
-// (image, pixel), i = image * pix + q, straight into the NCHW tensor:
-// out[(image * n + j) * pix + q] (int32 for the forward x1, int64 for the error e4), so no
-// [P][n] intermediate and no transpose pass.
+// Where a GEMM's C goes: row-major [m][n] int64 (column j at column_of[j] if given), or,
+// for a C whose rows run over the pixels of a grid of images, straight into an NCHW tensor
+// (int32 for the forward x1, int64 for the error e4): row i = (image, gi, gj) of a grid_h x
+// grid_w grid, column j, lands at out[(image n + j) plane_pix + origin + step (gi plane_w +
+// gj)], so no [P][n] intermediate and no transpose pass. The plain case is the grid equal to
+// the plane (step 1, origin 0); the error's stride phases write every step-th pixel.
 struct COut {
   int64_t* row_major = nullptr;
-  const int64_t* column_of = nullptr;  // row-major only: C(i, j) goes to column column_of[j]
+  const int64_t* column_of = nullptr;
   int32_t* nchw32 = nullptr;
   int64_t* nchw64 = nullptr;
-  int64_t pix = 1;
+  int64_t grid_w = 1, grid_pix = 1, plane_w = 1, plane_pix = 1, step = 1, origin = 0;
 };
+
+// C rows over the pixels of height x width planes, written NCHW.
+template <typename T>
+COut NchwOut(T* out, int64_t height, int64_t width) {
+  COut c{.grid_w = width, .grid_pix = height * width, .plane_w = width, .plane_pix = height * width};
+  if constexpr (std::is_same_v<T, int32_t>) {
+    c.nchw32 = out;
+  } else {
+    c.nchw64 = out;
+  }
+  return c;
+}
 
 // The packed operands live in per-thread buffers that keep their storage from one GEMM to
 // the next (GEMMs run on the calling thread's buffers; nested calls from a parallel loop
 // each use their own thread's), so packing neither allocates nor zero-fills memory it
 // overwrites: only the padding is written as zeros.
-struct Packed {
-  const int16_t* a = nullptr;  // A with k padded to 2 pairs: the caller's A when k is even
-  const int16_t* b = nullptr;
+struct PackedB {
+  const int16_t* b = nullptr;  // Bp[kp][j][t] = B(2 kp + t, j), zero beyond k and n
   int64_t pairs = 0, n_padded = 0;
 };
 
@@ -51,39 +65,58 @@ T* ThreadBuffer(std::vector<T>& buffer, int64_t count) {
   return buffer.data();
 }
 
-// b: B as `layout` says; for kKN its rows (index k) are ldb elements apart and may be the
-// unsigned bytes of a lowered activation (widened exactly to int16).
-template <typename TB>
-Packed Pack(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayout layout, int64_t ldb) {
-  thread_local std::vector<int16_t> a_buffer, b_buffer;
-  Packed p;
+PackedB PackedShape(int64_t n, int64_t k) {
+  PackedB p;
   p.pairs = (k + 1) / 2;
   p.n_padded = (n + kColumnTile - 1) / kColumnTile * kColumnTile;
-  const int64_t pairs = p.pairs, n_padded = p.n_padded;
-  if (k % 2 == 0) {
-    p.a = a;  // already in the padded layout
-  } else {
-    int16_t* a_padded = ThreadBuffer(a_buffer, m * pairs * 2);
+  return p;
+}
+
+// A [m][k] with rows padded to whole pairs (2 pairs elements apart): A itself when k is even.
+const int16_t* PadA(int64_t m, int64_t k, const int16_t* a) {
+  if (k % 2 == 0) return a;
+  thread_local std::vector<int16_t> a_buffer;
+  const int64_t stride = k + 1;
+  int16_t* a_padded = ThreadBuffer(a_buffer, m * stride);
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < m; ++i) {
-      std::copy_n(a + i * k, k, a_padded + i * pairs * 2);
-      a_padded[i * pairs * 2 + k] = 0;  // the padding element of the last pair
-    }
-    p.a = a_padded;
+  for (int64_t i = 0; i < m; ++i) {
+    std::copy_n(a + i * k, k, a_padded + i * stride);
+    a_padded[i * stride + k] = 0;  // the padding element of the last pair
   }
+  return a_padded;
+}
+
+// Packs k-pair kp of B from its two rows (row1 null beyond k): B(2 kp + t, j) = row_t[j],
+// widened exactly to int16.
+template <typename TB>
+void PackPair(const TB* __restrict row0, const TB* __restrict row1, int64_t n, int64_t n_padded,
+              int16_t* __restrict dst) {
+  if (row1 != nullptr) {
+    for (int64_t j = 0; j < n; ++j) {
+      dst[2 * j] = static_cast<int16_t>(row0[j]);
+      dst[2 * j + 1] = static_cast<int16_t>(row1[j]);
+    }
+  } else {
+    for (int64_t j = 0; j < n; ++j) {
+      dst[2 * j] = static_cast<int16_t>(row0[j]);
+      dst[2 * j + 1] = 0;
+    }
+  }
+  std::fill(dst + 2 * n, dst + 2 * n_padded, int16_t{0});  // padding columns
+}
+
+// b: B as `layout` says; for kKN its rows (index k) are ldb elements apart.
+PackedB PackB(int64_t n, int64_t k, const int16_t* b, BLayout layout, int64_t ldb) {
+  thread_local std::vector<int16_t> b_buffer;
+  PackedB p = PackedShape(n, k);
+  const int64_t pairs = p.pairs, n_padded = p.n_padded;
   int16_t* bp = ThreadBuffer(b_buffer, pairs * n_padded * 2);
   p.b = bp;
   if (layout == BLayout::kKN) {
 #pragma omp parallel for schedule(static)
     for (int64_t kp = 0; kp < pairs; ++kp) {
-      int16_t* dst = bp + kp * n_padded * 2;
-      const TB* row0 = b + (2 * kp) * ldb;
-      const TB* row1 = 2 * kp + 1 < k ? b + (2 * kp + 1) * ldb : nullptr;
-      for (int64_t j = 0; j < n; ++j) {
-        dst[2 * j] = static_cast<int16_t>(row0[j]);
-        dst[2 * j + 1] = row1 ? static_cast<int16_t>(row1[j]) : int16_t{0};
-      }
-      std::fill(dst + 2 * n, dst + 2 * n_padded, int16_t{0});  // padding columns
+      PackPair(b + (2 * kp) * ldb, 2 * kp + 1 < k ? b + (2 * kp + 1) * ldb : nullptr, n, n_padded,
+               bp + kp * n_padded * 2);
     }
   } else {
     constexpr int64_t kBlock = 64;  // transpose in blocks of columns for locality
@@ -120,17 +153,18 @@ void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, i
     }
     return;
   }
-  int64_t image = i0 / out.pix, q = i0 % out.pix;
+  int64_t image = i0 / out.grid_pix, q = i0 % out.grid_pix;
   for (int64_t r = 0; r < rows; ++r) {
-    const int64_t base = image * n * out.pix + q;
+    const int64_t gi = q / out.grid_w, gj = q % out.grid_w;
+    const int64_t base = image * n * out.plane_pix + out.origin + out.step * (gi * out.plane_w + gj);
     if (out.nchw32 != nullptr) {
       // The forward x1: |x1| <= K * 127 * 255 < 2^31 (K bound checked when the network is
       // built), so the narrowing is exact.
-      for (int64_t j = 0; j < cols; ++j) out.nchw32[base + (j0 + j) * out.pix] = static_cast<int32_t>(tile[r][j]);
+      for (int64_t j = 0; j < cols; ++j) out.nchw32[base + (j0 + j) * out.plane_pix] = static_cast<int32_t>(tile[r][j]);
     } else {
-      for (int64_t j = 0; j < cols; ++j) out.nchw64[base + (j0 + j) * out.pix] = tile[r][j];
+      for (int64_t j = 0; j < cols; ++j) out.nchw64[base + (j0 + j) * out.plane_pix] = tile[r][j];
     }
-    if (++q == out.pix) {
+    if (++q == out.grid_pix) {
       q = 0;
       ++image;
     }
@@ -140,8 +174,10 @@ void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, i
 // ---------------------------------------------------------------------------------------
 // Portable path: the same blocking, plain int32 loops (GCC vectorises the j loop).
 
+// a: row i0 of A, rows a_stride elements apart.
 __attribute__((target_clones("avx2", "default")))
-void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, const COut& c) {
+void TileGeneric(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, int64_t rows, int64_t j0, int64_t n,
+                 const COut& c) {
   int64_t total[kRowTile][kColumnTile] = {};
   int32_t acc[kRowTile][kColumnTile];
   for (int64_t kp0 = 0; kp0 < p.pairs; kp0 += kPairBlock) {
@@ -150,8 +186,8 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
     for (int64_t kp = kp0; kp < kp1; ++kp) {
       const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       for (int64_t r = 0; r < rows; ++r) {
-        const int32_t a0 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp];
-        const int32_t a1 = p.a[(i0 + r) * p.pairs * 2 + 2 * kp + 1];
+        const int32_t a0 = a[r * a_stride + 2 * kp];
+        const int32_t a1 = a[r * a_stride + 2 * kp + 1];
         for (int64_t j = 0; j < kColumnTile; ++j) acc[r][j] += a0 * bp[2 * j] + a1 * bp[2 * j + 1];
       }
     }
@@ -161,7 +197,7 @@ void TileGeneric(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t 
   StoreTile(c, total, i0, rows, j0, std::min(kColumnTile, n - j0), n);
 }
 
-// The 8-bit forward tile without VNNI (the same int32 sums, see TileU8Vnni).
+// The 8-bit forward tile without VNNI (the same int32 sums, see TileU8Vnni); a: row i0.
 __attribute__((target_clones("avx2", "default")))
 void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows,
                    int64_t j0, int64_t n, const COut& c) {
@@ -169,7 +205,7 @@ void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_pad
   for (int64_t kq = 0; kq < ld / 4; ++kq) {
     const int8_t* bp = bq + (kq * n_padded + j0) * 4;
     for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* ap = a + (i0 + r) * ld + 4 * kq;
+      const uint8_t* ap = a + r * ld + 4 * kq;
       for (int64_t j = 0; j < kColumnTile; ++j) {
         acc[r][j] += int32_t{ap[0]} * bp[4 * j] + int32_t{ap[1]} * bp[4 * j + 1] + int32_t{ap[2]} * bp[4 * j + 2] +
                      int32_t{ap[3]} * bp[4 * j + 3];
@@ -191,11 +227,11 @@ void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_pad
 // NV = number of 16-column vectors per tile (1 for narrow C, else 2).
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, const COut& c) {
+void TileVnni(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, int64_t rows, int64_t j0, int64_t n,
+              const COut& c) {
   __m512i total[kRowTile][2 * NV];  // int64 sums: 16 NV columns = 2 NV vectors of 8
   for (int64_t r = 0; r < kRowTile; ++r)
     for (int v = 0; v < 2 * NV; ++v) total[r][v] = _mm512_setzero_si512();
-  const int64_t a_stride = p.pairs * 2;
   for (int64_t kp0 = 0; kp0 < p.pairs; kp0 += kPairBlock) {
     const int64_t kp1 = std::min(p.pairs, kp0 + kPairBlock);
     __m512i acc[kRowTile][NV];
@@ -205,7 +241,7 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
       const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       __m512i bv[NV];
       for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
-      const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
+      const int16_t* ap = a + 2 * kp;
       for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
         int32_t pair;
         std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
@@ -237,8 +273,10 @@ void TileVnni(const Packed& p, int64_t i0, int64_t rows, int64_t j0, int64_t n, 
 // same as TileVnni's (at most kPairBlock pairs per int32 lane: exact); the int64 sums of
 // the segments are added afterwards, exact in any order.
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void PanelVnni(const Packed& p, int64_t m, int64_t kp_begin, int64_t kp_end, int64_t j0, int64_t* sums) {
-  // sums [m][32] (int64), zeroed by the caller; column j0 + v of row i is sums[i * 32 + v].
+void PanelVnni(const PackedB& p, const int16_t* a, int64_t m, int64_t kp_begin, int64_t kp_end, int64_t j0,
+               int64_t* sums) {
+  // a: A [m][2 pairs]; sums [m][32] (int64), zeroed by the caller; column j0 + v of row i
+  // is sums[i * 32 + v].
   const int64_t a_stride = p.pairs * 2;
   for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
     const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
@@ -249,7 +287,7 @@ void PanelVnni(const Packed& p, int64_t m, int64_t kp_begin, int64_t kp_end, int
       for (int64_t kp = kp0; kp < kp1; ++kp) {
         const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
         const __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 32);
-        const int16_t* ap = p.a + i0 * a_stride + 2 * kp;
+        const int16_t* ap = a + i0 * a_stride + 2 * kp;
         for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
           int32_t pair;
           std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
@@ -277,8 +315,8 @@ void PanelVnni(const Packed& p, int64_t m, int64_t kp_begin, int64_t kp_end, int
 // pmaddubsw, nothing saturates). Every partial sum of x1 is at most K * 255 * 127 < 2^31
 // in magnitude for K <= 8192 (checked when the network is built, docs/numerics.md), so the
 // int32 lanes hold the whole reduction exactly: no blocks, no widening.
-// A = the lowered x0, [P][ld] bytes (ld = K rounded up to 4, zero beyond K); B = W_q packed
-// in quads along k, Bq[kq][j][t] = W_q[j][4 kq + t], zero beyond K and beyond n.
+// A = the lowered x0, [P][ld] bytes (ld = K rounded up to 4, zero beyond K), a = its row i0;
+// B = W_q packed in quads along k, Bq[kq][j][t] = W_q[j][4 kq + t], zero beyond K and n.
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 void TileU8Vnni(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows, int64_t j0,
@@ -291,7 +329,7 @@ void TileU8Vnni(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded
     const int8_t* bp = bq + (kq * n_padded + j0) * 4;
     __m512i bv[NV];
     for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 64 * h);
-    const uint8_t* ap = a + i0 * ld + 4 * kq;
+    const uint8_t* ap = a + 4 * kq;
     for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
       int32_t quad;
       std::memcpy(&quad, ap + (r < rows ? r : 0) * ld, sizeof(quad));
@@ -334,76 +372,133 @@ inline int64_t WeightIndexOfLowered(const ConvGeometry& g, int64_t k_lowered) {
   return c * g.kernel * g.kernel + tap;
 }
 
-// out[n][h][w][c] = in[n][c][h][w].
+// One 8 x 8 block of the transpose below: dst[q * ld_dst + c] = src[c * ld_src + q] for
+// q, c < 8, with SSE2 unpacks (the baseline ISA), for 16-bit and 8-bit elements.
+inline void TransposeBlock8(const int16_t* src, int64_t ld_src, int16_t* dst, int64_t ld_dst) {
+  __m128i r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * ld_src));
+  for (int i = 0; i < 4; ++i) {  // t: pairs of rows interleaved by element
+    t[2 * i] = _mm_unpacklo_epi16(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm_unpackhi_epi16(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {  // u: columns (0 1, 2 3, 4 5, 6 7) of four rows
+    u[4 * i] = _mm_unpacklo_epi32(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm_unpackhi_epi32(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm_unpacklo_epi32(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm_unpackhi_epi32(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int i = 0; i < 4; ++i) {  // column 2i and 2i + 1 of all eight rows
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * i) * ld_dst), _mm_unpacklo_epi64(u[i], u[4 + i]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * i + 1) * ld_dst), _mm_unpackhi_epi64(u[i], u[4 + i]));
+  }
+}
+
+inline void TransposeBlock8(const uint8_t* src, int64_t ld_src, uint8_t* dst, int64_t ld_dst) {
+  __m128i r[8], a[4], b[4];
+  for (int i = 0; i < 8; ++i) r[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i * ld_src));
+  for (int i = 0; i < 4; ++i) a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);  // rows 2i, 2i+1 interleaved
+  b[0] = _mm_unpacklo_epi16(a[0], a[1]);  // columns 0-3 of rows 0-3
+  b[1] = _mm_unpackhi_epi16(a[0], a[1]);  // columns 4-7 of rows 0-3
+  b[2] = _mm_unpacklo_epi16(a[2], a[3]);  // columns 0-3 of rows 4-7
+  b[3] = _mm_unpackhi_epi16(a[2], a[3]);
+  for (int i = 0; i < 2; ++i) {
+    const __m128i lo = _mm_unpacklo_epi32(b[i], b[i + 2]), hi = _mm_unpackhi_epi32(b[i], b[i + 2]);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i) * ld_dst), lo);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i + 1) * ld_dst), _mm_unpackhi_epi64(lo, lo));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i + 2) * ld_dst), hi);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i + 3) * ld_dst), _mm_unpackhi_epi64(hi, hi));
+  }
+}
+
+// out[n][q][c] = in[n][c][q] (q = h W + w): NCHW to channels-last, image by image, in 8 x 8
+// blocks with scalar edges.
 template <typename T>
 void ToChannelsLast(int64_t batch, int64_t channels, int64_t height, int64_t width, const T* in, T* out) {
+  const int64_t pix = height * width, q_blocks = (pix + 7) / 8;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t h = 0; h < height; ++h) {
-      T* dst = out + (n * height + h) * width * channels;
-      const T* src = in + (n * channels * height + h) * width;
-      for (int64_t c = 0; c < channels; ++c) {
-        const T* line = src + c * height * width;
-        for (int64_t w = 0; w < width; ++w) dst[w * channels + c] = line[w];
+    for (int64_t qb = 0; qb < q_blocks; ++qb) {
+      const T* src = in + n * channels * pix;
+      T* dst = out + n * pix * channels;
+      const int64_t q0 = qb * 8, q1 = std::min(pix, q0 + 8);
+      int64_t c = 0;
+      if (q1 - q0 == 8) {
+        for (; c + 8 <= channels; c += 8) TransposeBlock8(src + c * pix + q0, pix, dst + q0 * channels + c, channels);
+      }
+      for (; c < channels; ++c) {
+        for (int64_t q = q0; q < q1; ++q) dst[q * channels + c] = src[c * pix + q];
       }
     }
   }
 }
 
-// im2col in [p][k'] order from a channels-last input x [N][H][W][C], rows ld >= K elements
-// apart (the elements beyond K are set to 0); padding reads as 0.
+// Which input pixels the lowered rows read: row p = (image, oh, ow) of an out_h x out_w grid
+// per image takes taps (t, u) < (taps_h, taps_w) at input pixel (oh step + origin_h + t,
+// ow step + origin_w + u) of a channels-last source [N][in_h][in_w][channels], all channels
+// of each tap in order (k' = (t taps_w + u) channels + c); pixels outside read as 0.
+struct Window {
+  int64_t channels = 1, in_h = 1, in_w = 1;
+  int64_t out_h = 1, out_w = 1;
+  int64_t step = 1, origin_h = 0, origin_w = 0;
+  int64_t taps_h = 1, taps_w = 1;
+  int64_t k() const { return taps_h * taps_w * channels; }
+};
+
+// The window of conv g's lowering (its forward and weight gradient).
+Window ConvWindow(const ConvGeometry& g) {
+  return Window{g.in_channels, g.in_height, g.in_width, g.out_height(), g.out_width(), g.stride, -g.pad, -g.pad,
+                g.kernel, g.kernel};
+}
+
+// A copy of a few dozen bytes (one kernel row of a lowered row): whole 16-byte blocks as
+// single vector moves, since a libc call costs more than such a copy, then the rest.
+inline void CopyShort(void* __restrict dst, const void* __restrict src, int64_t bytes) {
+  auto* d = static_cast<unsigned char*>(dst);
+  const auto* s = static_cast<const unsigned char*>(src);
+  int64_t i = 0;
+  for (; i + 16 <= bytes; i += 16) {  // intrinsics: GCC would fold a plain loop back into a call
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+  }
+  if (i < bytes) std::memcpy(d + i, s + i, bytes - i);
+}
+
+// Lowered rows [p0, p1) of window w into col (row p at col + (p - p0) ld, ld >= K, the
+// elements beyond K set to 0). Serial: callers run it inside their own parallel loop.
 template <typename T>
-void Im2Col(const ConvGeometry& g, const T* x, T* col, int64_t ld) {
-  const int64_t oh_n = g.out_height(), ow_n = g.out_width(), kk = g.gemm_k();
-  const int64_t channels = g.in_channels, kernel = g.kernel, height = g.in_height, width = g.in_width;
-  const int64_t run = kernel * channels;  // one kernel row of a lowered row
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < g.batch; ++n) {
-    for (int64_t oh = 0; oh < oh_n; ++oh) {
-      const int64_t ih0 = oh * g.stride - g.pad;
-      for (int64_t ow = 0; ow < ow_n; ++ow) {
-        T* row = col + ((n * oh_n + oh) * ow_n + ow) * ld;
-        const int64_t iw0 = ow * g.stride - g.pad;
-        // Taps s in [s_lo, s_hi) read inside the image's width; the rest are padding.
-        const int64_t s_lo = std::clamp<int64_t>(-iw0, 0, kernel);
-        const int64_t s_hi = std::clamp<int64_t>(width - iw0, s_lo, kernel);
-        for (int64_t r = 0; r < kernel; ++r, row += run) {
-          const int64_t ih = ih0 + r;
-          if (ih < 0 || ih >= height) {
-            std::fill_n(row, run, T{0});
-            continue;
-          }
-          std::fill_n(row, s_lo * channels, T{0});
-          if (s_hi > s_lo) {
-            const T* src = x + ((n * height + ih) * width + iw0 + s_lo) * channels;
-            std::memcpy(row + s_lo * channels, src, (s_hi - s_lo) * channels * sizeof(T));
-          }
-          std::fill(row + s_hi * channels, row + run, T{0});
-        }
-        std::fill(row, row + (ld - kk), T{0});  // none when K is a multiple of 4
+void Im2ColRows(const Window& w, const T* x, int64_t p0, int64_t p1, T* col, int64_t ld) {
+  const int64_t channels = w.channels, run = w.taps_w * channels, kk = w.k(), grid = w.out_h * w.out_w;
+  int64_t image = p0 / grid, oh = p0 % grid / w.out_w, ow = p0 % w.out_w - 1;  // row p0 - 1
+  for (int64_t p = p0; p < p1; ++p) {
+    if (++ow == w.out_w) {  // the next row's (image, oh, ow), without a division
+      ow = 0;
+      if (++oh == w.out_h) {
+        oh = 0;
+        ++image;
       }
     }
+    T* row = col + (p - p0) * ld;
+    const int64_t ih0 = oh * w.step + w.origin_h, iw0 = ow * w.step + w.origin_w;
+    // Taps u in [u_lo, u_hi) read inside the source's width; the rest are padding.
+    const int64_t u_lo = std::clamp<int64_t>(-iw0, 0, w.taps_w);
+    const int64_t u_hi = std::clamp<int64_t>(w.in_w - iw0, u_lo, w.taps_w);
+    for (int64_t t = 0; t < w.taps_h; ++t, row += run) {
+      const int64_t ih = ih0 + t;
+      if (ih < 0 || ih >= w.in_h || u_hi == u_lo) {
+        std::fill_n(row, run, T{0});
+        continue;
+      }
+      std::fill_n(row, u_lo * channels, T{0});
+      const T* src = x + ((image * w.in_h + ih) * w.in_w + iw0 + u_lo) * channels;
+      CopyShort(row + u_lo * channels, src, (u_hi - u_lo) * channels * static_cast<int64_t>(sizeof(T)));
+      std::fill(row + u_hi * channels, row + run, T{0});
+    }
+    std::fill(row, row + (ld - kk), T{0});  // none when K is a multiple of 4
   }
 }
 
-// The lowered x0 of conv g: x0 [N][C][H][W] made channels-last, then im2col'd into `out`.
-void LowerInput(const ConvGeometry& g, const uint8_t* x0, LoweredInput& out) {
-  thread_local std::vector<uint8_t> hwc_buffer;  // keeps its storage: every element written
-  uint8_t* hwc = ThreadBuffer(hwc_buffer, g.input_count());
-  ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, hwc);
-  out.ld = (g.gemm_k() + 3) / 4 * 4;
-  if (static_cast<int64_t>(out.col.size()) < g.gemm_n() * out.ld) out.col.resize(g.gemm_n() * out.ld);
-  Im2Col(g, hwc, out.col.data(), out.ld);
-}
-
-// The outputs o in [0, count) with 0 <= o stride - offset < size: [lo, hi).
-std::pair<int64_t, int64_t> InsideRange(int64_t offset, int64_t size, int64_t stride, int64_t count) {
-  int64_t lo = 0;
-  while (lo < count && lo * stride - offset < 0) ++lo;
-  int64_t hi = count;
-  while (hi > lo && (hi - 1) * stride - offset >= size) --hi;
-  return {lo, hi};
-}
+// Lowered rows are made and consumed in chunks of kChunkRows (a multiple of kRowTile) that
+// stay in the thread's cache, so the lowered operand is never written to memory whole.
+constexpr int64_t kChunkRows = 128;
 
 // e3 [N][K_out][pix] -> [K_out][N * pix].
 std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
@@ -418,14 +513,40 @@ std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
   return out;
 }
 
-template <typename TB = int16_t>
-void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayout layout, const COut& c,
-          int64_t ldb = -1) {
-  if (m == 0 || n == 0) return;
-  const Packed p = Pack(m, n, k, a, b, layout, ldb < 0 ? n : ldb);
-  const int64_t tiles_i = (m + kRowTile - 1) / kRowTile;
-  const bool vnni = UseVnni();
-  if (vnni && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
+// ---------------------------------------------------------------------------------------
+// GEMM drivers.
+
+// The column width of the int16 and 8-bit tiles: one vector per row for a narrow C.
+int64_t TileWidth(bool vnni, int64_t n) { return vnni && n <= 16 ? 16 : kColumnTile; }
+
+// The int16 tile of rows [i0, i0 + rows) (a = row i0, rows a_stride apart) and columns from j0.
+void Int16Tile(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, int64_t rows, int64_t j0,
+               int64_t width, int64_t n, const COut& c) {
+  if (!UseVnni()) {
+    TileGeneric(p, a, a_stride, i0, rows, j0, n, c);
+  } else if (width == 16) {
+    TileVnni<1>(p, a, a_stride, i0, rows, j0, n, c);
+  } else {
+    TileVnni<2>(p, a, a_stride, i0, rows, j0, n, c);
+  }
+}
+
+// The 8-bit tile (see TileU8Vnni) of rows [i0, i0 + rows), a = row i0.
+void U8Tile(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows, int64_t j0,
+            int64_t width, int64_t n, const COut& c) {
+  if (!UseVnni()) {
+    TileU8Generic(a, ld, bq, n_padded, i0, rows, j0, n, c);
+  } else if (width == 16) {
+    TileU8Vnni<1>(a, ld, bq, n_padded, i0, rows, j0, n, c);
+  } else {
+    TileU8Vnni<2>(a, ld, bq, n_padded, i0, rows, j0, n, c);
+  }
+}
+
+// C [m][n] = A [m][2 pairs] (padded, see PadA) * B (packed): the panel path for a short,
+// deep GEMM, else tiles.
+void MultiplyPacked(const PackedB& p, const int16_t* a, int64_t m, int64_t n, const COut& c) {
+  if (UseVnni() && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
     // Short, deep GEMM: PanelVnni over (column tile, reduction segment) tasks, at least
     // 8 of them so that the threads share the work evenly; then the segments' sums.
     const int64_t tiles_j = p.n_padded / kColumnTile;
@@ -440,7 +561,7 @@ void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayou
       for (int64_t tj = 0; tj < tiles_j; ++tj) {
         const int64_t kp_begin = std::min(p.pairs, seg * blocks_per_segment * kPairBlock);
         const int64_t kp_end = std::min(p.pairs, (seg + 1) * blocks_per_segment * kPairBlock);
-        PanelVnni(p, m, kp_begin, kp_end, tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
+        PanelVnni(p, a, m, kp_begin, kp_end, tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
       }
     }
 #pragma omp parallel for schedule(static)
@@ -454,136 +575,185 @@ void Gemm(int64_t m, int64_t n, int64_t k, const int16_t* a, const TB* b, BLayou
     }
     return;
   }
-  const int64_t width = vnni && n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
-  const int64_t tiles_j = (n + width - 1) / width;
+  const int64_t width = TileWidth(UseVnni(), n), a_stride = p.pairs * 2;
+  const int64_t tiles_i = (m + kRowTile - 1) / kRowTile, tiles_j = (n + width - 1) / width;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t tj = 0; tj < tiles_j; ++tj) {
     for (int64_t ti = 0; ti < tiles_i; ++ti) {
-      const int64_t i0 = ti * kRowTile, rows = std::min(kRowTile, m - i0), j0 = tj * width;
-      if (!vnni) {
-        TileGeneric(p, i0, rows, j0, n, c);
-      } else if (width == 16) {
-        TileVnni<1>(p, i0, rows, j0, n, c);
-      } else {
-        TileVnni<2>(p, i0, rows, j0, n, c);
+      const int64_t i0 = ti * kRowTile;
+      Int16Tile(p, a + i0 * a_stride, a_stride, i0, std::min(kRowTile, m - i0), tj * width, width, n, c);
+    }
+  }
+}
+
+// C [rows][n] = lowered(window) * B: chunks of lowered int16 rows, each made in this thread's
+// cache and multiplied at once.
+void LoweredInt16Gemm(const Window& w, const int16_t* x_hwc, int64_t rows, const PackedB& p, int64_t n,
+                      const COut& c) {
+  const int64_t ld = p.pairs * 2, chunks = (rows + kChunkRows - 1) / kChunkRows, width = TileWidth(UseVnni(), n);
+#pragma omp parallel for schedule(static)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    thread_local std::vector<int16_t> col_buffer;  // keeps its storage: every element written
+    int16_t* col = ThreadBuffer(col_buffer, kChunkRows * ld);
+    const int64_t p0 = chunk * kChunkRows, p1 = std::min(rows, p0 + kChunkRows);
+    Im2ColRows(w, x_hwc, p0, p1, col, ld);
+    for (int64_t j0 = 0; j0 < n; j0 += width) {
+      for (int64_t i0 = p0; i0 < p1; i0 += kRowTile) {
+        Int16Tile(p, col + (i0 - p0) * ld, ld, i0, std::min(kRowTile, p1 - i0), j0, width, n, c);
       }
     }
   }
 }
 
+// B of the weight gradient, packed (k-pairs along the pixels p) straight from the lowered
+// rows of window w, widened exactly to int16: B(p, k') = lowered(p)[k'].
+PackedB PackLowered(const Window& w, const uint8_t* x_hwc, int64_t rows) {
+  thread_local std::vector<int16_t> b_buffer;
+  const int64_t kk = w.k();
+  PackedB p = PackedShape(kk, rows);
+  int16_t* bp = ThreadBuffer(b_buffer, p.pairs * p.n_padded * 2);
+  p.b = bp;
+  constexpr int64_t kChunkPairs = kChunkRows / 2;
+  const int64_t chunks = (p.pairs + kChunkPairs - 1) / kChunkPairs, n_padded = p.n_padded;
+#pragma omp parallel for schedule(static)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    thread_local std::vector<uint8_t> col_buffer;  // keeps its storage: every element written
+    uint8_t* col = ThreadBuffer(col_buffer, kChunkRows * kk);
+    const int64_t kp0 = chunk * kChunkPairs, kp1 = std::min(p.pairs, kp0 + kChunkPairs);
+    Im2ColRows(w, x_hwc, 2 * kp0, std::min(rows, 2 * kp1), col, kk);
+    for (int64_t kp = kp0; kp < kp1; ++kp) {
+      const uint8_t* row0 = col + (2 * (kp - kp0)) * kk;
+      PackPair(row0, 2 * kp + 1 < rows ? row0 + kk : nullptr, kk, n_padded, bp + kp * n_padded * 2);
+    }
+  }
+  return p;
+}
+
 }  // namespace
 
 void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t* b, BLayout layout, int64_t* c) {
-  Gemm(m, n, k, a, b, layout, COut{.row_major = c});
+  if (m == 0 || n == 0) return;
+  const PackedB p = PackB(n, k, b, layout, layout == BLayout::kKN ? n : k);
+  MultiplyPacked(p, PadA(m, k, a), m, n, COut{.row_major = c});
 }
 
-void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, LoweredInput* keep) {
+void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, ChannelsLastInput* keep) {
   const int64_t kk = g.gemm_k(), pn = g.gemm_n(), ko_n = g.out_channels;
   // The int32 lanes are exact while K * 255 * 127 < 2^31 (the layers check K <= 8192).
   if (kk * 255 * 127 > INT32_MAX) Fail("forward GEMM: reduction length {} exceeds the int32 bound of x1", kk);
-  LoweredInput local;
-  LoweredInput& lowered = keep ? *keep : local;
-  LowerInput(g, x0, lowered);
-  // C^T [P][K_out] = col [P][K] * W^T: the large lowered input is the broadcast operand,
+  ChannelsLastInput local;
+  ChannelsLastInput& input = keep ? *keep : local;
+  input.hwc.resize(g.input_count());
+  ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, input.hwc.data());
+  // C^T [P][K_out] = col [P][K'] * W^T: the large lowered input is the broadcast operand,
   // the small weight matrix the packed one (quads along k', zero-padded).
-  const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile, quads = lowered.ld / 4;
+  const int64_t ld = (kk + 3) / 4 * 4;
+  const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile, quads = ld / 4;
   std::vector<int8_t> bq(quads * n_padded * 4, 0);
   for (int64_t j = 0; j < ko_n; ++j) {
     for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + WeightIndexOfLowered(g, k)];
   }
   // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
-  const COut c{.nchw32 = x1, .pix = g.out_height() * g.out_width()};
-  const bool vnni = UseVnni();
-  const int64_t width = vnni && ko_n <= 16 ? 16 : kColumnTile;  // narrow C: one vector per row
-  const int64_t tiles_i = (pn + kRowTile - 1) / kRowTile, tiles_j = (ko_n + width - 1) / width;
-  const uint8_t* a = lowered.col.data();
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t tj = 0; tj < tiles_j; ++tj) {
-    for (int64_t ti = 0; ti < tiles_i; ++ti) {
-      const int64_t i0 = ti * kRowTile, rows = std::min(kRowTile, pn - i0), j0 = tj * width;
-      if (!vnni) {
-        TileU8Generic(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
-      } else if (width == 16) {
-        TileU8Vnni<1>(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
-      } else {
-        TileU8Vnni<2>(a, lowered.ld, bq.data(), n_padded, i0, rows, j0, ko_n, c);
+  const COut c = NchwOut(x1, g.out_height(), g.out_width());
+  const Window w = ConvWindow(g);
+  const int64_t width = TileWidth(UseVnni(), ko_n), chunks = (pn + kChunkRows - 1) / kChunkRows;
+#pragma omp parallel for schedule(static)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    thread_local std::vector<uint8_t> col_buffer;  // keeps its storage: every element written
+    uint8_t* col = ThreadBuffer(col_buffer, kChunkRows * ld);
+    const int64_t p0 = chunk * kChunkRows, p1 = std::min(pn, p0 + kChunkRows);
+    Im2ColRows(w, input.hwc.data(), p0, p1, col, ld);
+    for (int64_t j0 = 0; j0 < ko_n; j0 += width) {
+      for (int64_t i0 = p0; i0 < p1; i0 += kRowTile) {
+        U8Tile(col + (i0 - p0) * ld, ld, bq.data(), n_padded, i0, std::min(kRowTile, p1 - i0), j0, width, ko_n, c);
       }
     }
   }
 }
 
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
-  const int64_t kk = g.gemm_k(), ko_n = g.out_channels, rs = g.kernel * g.kernel;
-  if (g.stride == 1 && 2 * g.pad == g.kernel - 1) {
-    // Same-size stride-1 conv: the input gradient is itself a conv of e3 with the
-    // weights transposed (C <-> K_out) and rotated by 180 degrees, same padding.
-    // e4[n][c][h][w] = sum_{ko,r,s} W[ko][c][r][s] e3[n][ko][h + pad - r][w + pad - s].
-    const ConvGeometry t{g.batch, ko_n, g.out_height(), g.out_width(), g.in_channels, g.kernel, 1, g.pad};
-    // w_t [C][(r S + s) K_out + ko] = W[ko][c][R-1-r][S-1-s]: t's lowered order, rotated.
-    std::vector<int16_t> w_t(g.in_channels * ko_n * rs);
-    for (int64_t ko = 0; ko < ko_n; ++ko)
-      for (int64_t c = 0; c < g.in_channels; ++c)
-        for (int64_t q = 0; q < rs; ++q) w_t[(c * rs + (rs - 1 - q)) * ko_n + ko] = wq[(ko * g.in_channels + c) * rs + q];
-    thread_local std::vector<int16_t> hwc_buffer, col_buffer;  // keep their storage: every element written
-    int16_t* hwc = ThreadBuffer(hwc_buffer, t.input_count());
-    ToChannelsLast(t.batch, t.in_channels, t.in_height, t.in_width, e3, hwc);
-    int16_t* col = ThreadBuffer(col_buffer, t.gemm_n() * t.gemm_k());
-    Im2Col(t, hwc, col, t.gemm_k());
-    Gemm(t.gemm_n(), g.in_channels, t.gemm_k(), col, w_t.data(), BLayout::kNK,
-         COut{.nchw64 = e4, .pix = g.in_height * g.in_width});
-    return;
-  }
-  // General case, one image at a time (images in parallel): dcol^T [K][pix] = W_q^T e3_n,
-  // with e3_n = e3 of image n, already [K_out][pix]; then col2im into the planes of image n.
-  // The image's dcol stays in this thread's cache, and only this thread writes image n.
-  const int64_t oh_n = g.out_height(), ow_n = g.out_width(), pix = oh_n * ow_n;
-  const int64_t image_size = g.in_channels * g.in_height * g.in_width;
-  std::vector<int16_t> w_t(kk * ko_n);
-  for (int64_t ko = 0; ko < ko_n; ++ko)
-    for (int64_t k = 0; k < kk; ++k) w_t[k * ko_n + ko] = wq[ko * kk + k];
-#pragma omp parallel
-  {
-    const auto dcol_t = std::make_unique_for_overwrite<int64_t[]>(kk * pix);  // every element written
-#pragma omp for schedule(static)
-    for (int64_t n = 0; n < g.batch; ++n) {
-      GemmInt16(kk, pix, ko_n, w_t.data(), e3 + n * ko_n * pix, BLayout::kKN, dcol_t.get());  // serial: nested
-      int64_t* image = e4 + n * image_size;
-      std::fill_n(image, image_size, 0);
-      for (int64_t c = 0; c < g.in_channels; ++c) {
-        int64_t* plane = image + c * g.in_height * g.in_width;
-        for (int64_t r = 0; r < g.kernel; ++r) {
-          for (int64_t s = 0; s < g.kernel; ++s) {
-            const int64_t* row = dcol_t.get() + ((c * g.kernel + r) * g.kernel + s) * pix;
-            // Outputs whose input position ih = oh stride - pad + r (iw likewise) is inside.
-            const auto [oh_lo, oh_hi] = InsideRange(g.pad - r, g.in_height, g.stride, oh_n);
-            const auto [ow_lo, ow_hi] = InsideRange(g.pad - s, g.in_width, g.stride, ow_n);
-            for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
-              int64_t* dst = plane + (oh * g.stride - g.pad + r) * g.in_width - g.pad + s;
-              const int64_t* src = row + oh * ow_n;
-              for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow * g.stride] += src[ow];
+  // e4[n][c][h][w] = sum_{ko,r,s} W[ko][c][r][s] e3[n][ko][oh][ow] over the taps with
+  // h = oh stride - pad + r (w likewise). The pixels of e4 fall into stride x stride phases
+  // (h mod stride, w mod stride); in phase (ph, pw) exactly the taps r = ph + pad (mod
+  // stride) reach row h = ph + stride i, from e3 row oh = i + (ph + pad - r) / stride. So
+  // each phase is a stride-1 correlation of e3 with its own taps: lowered rows over the
+  // phase's pixels (i, j), taps in order of increasing e3 offset (decreasing r), written
+  // to every stride-th pixel of e4. A stride-1 conv is one phase; nothing is multiplied
+  // by an inserted zero and no col2im sums overlapping windows.
+  const int64_t ko_n = g.out_channels, channels = g.in_channels, rs = g.kernel * g.kernel;
+  const int64_t oh_n = g.out_height(), ow_n = g.out_width(), plane = g.in_height * g.in_width;
+  thread_local std::vector<int16_t> hwc_buffer;  // keeps its storage: every element written
+  int16_t* hwc = ThreadBuffer(hwc_buffer, g.output_count());
+  ToChannelsLast(g.batch, ko_n, oh_n, ow_n, e3, hwc);
+  // The taps of phase `ph` along one axis: the largest such r, and how many (stride apart).
+  const auto phase_taps = [&](int64_t ph) {
+    int64_t r_max = -1, count = 0;
+    for (int64_t r = g.kernel - 1; r >= 0; --r) {
+      if (((ph + g.pad - r) % g.stride + g.stride) % g.stride != 0) continue;
+      if (r_max < 0) r_max = r;
+      ++count;
+    }
+    return std::pair<int64_t, int64_t>{r_max, count};
+  };
+  for (int64_t ph = 0; ph < g.stride; ++ph) {
+    for (int64_t pw = 0; pw < g.stride; ++pw) {
+      const int64_t grid_h = (g.in_height - ph + g.stride - 1) / g.stride;
+      const int64_t grid_w = (g.in_width - pw + g.stride - 1) / g.stride;
+      if (grid_h <= 0 || grid_w <= 0) continue;
+      const auto [r_max, taps_h] = phase_taps(ph);
+      const auto [s_max, taps_w] = phase_taps(pw);
+      if (taps_h == 0 || taps_w == 0) {  // no tap reaches these pixels: e4 is 0 there
+#pragma omp parallel for collapse(2) schedule(static)
+        for (int64_t nc = 0; nc < g.batch * channels; ++nc) {
+          for (int64_t i = 0; i < grid_h; ++i) {
+            int64_t* row = e4 + nc * plane + (ph + g.stride * i) * g.in_width + pw;
+            for (int64_t j = 0; j < grid_w; ++j) row[g.stride * j] = 0;
+          }
+        }
+        continue;
+      }
+      // Lowered row (image, i, j), tap (t, u) reads e3 pixel (i + (ph + pad - r_max) / stride
+      // + t, likewise j) at r = r_max - t stride, s = s_max - u stride.
+      const Window w{ko_n, oh_n, ow_n, grid_h, grid_w, 1, (ph + g.pad - r_max) / g.stride,
+                     (pw + g.pad - s_max) / g.stride, taps_h, taps_w};
+      // w_t [C][(t taps_w + u) K_out + ko] = W[ko][c][r][s], the B operand ([n][k] layout).
+      const int64_t kk = w.k();
+      std::vector<int16_t> w_t(channels * kk);
+      for (int64_t c = 0; c < channels; ++c) {
+        for (int64_t t = 0; t < taps_h; ++t) {
+          for (int64_t u = 0; u < taps_w; ++u) {
+            const int64_t r = r_max - t * g.stride, s = s_max - u * g.stride;
+            for (int64_t ko = 0; ko < ko_n; ++ko) {
+              w_t[c * kk + (t * taps_w + u) * ko_n + ko] = wq[(ko * channels + c) * rs + r * g.kernel + s];
             }
           }
         }
       }
+      const PackedB p = PackB(channels, kk, w_t.data(), BLayout::kNK, kk);
+      const COut c{.nchw64 = e4, .grid_w = grid_w, .grid_pix = grid_h * grid_w, .plane_w = g.in_width,
+                   .plane_pix = plane, .step = g.stride, .origin = ph * g.in_width + pw};
+      LoweredInt16Gemm(w, hwc, g.batch * grid_h * grid_w, p, channels, c);
     }
   }
 }
 
 void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* x0, int64_t* g_w,
-                       const LoweredInput* lowered) {
+                       const ChannelsLastInput* input) {
   const int64_t kk = g.gemm_k(), pn = g.gemm_n();
-  LoweredInput local;
-  if (lowered == nullptr) {
-    LowerInput(g, x0, local);
-    lowered = &local;
+  ChannelsLastInput local;
+  if (input == nullptr) {
+    local.hwc.resize(g.input_count());
+    ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, local.hwc.data());
+    input = &local;
   }
   const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
-  // g_W [K_out][K] = e3 [K_out][P] * col [P][K']: the reduction runs over p; packing widens
-  // the lowered bytes to int16; column k' of the product is weight index k of g_W.
+  // g_W [K_out][K] = e3 [K_out][P] * col [P][K']: the reduction runs over p; column k' of the
+  // product is weight index k of g_W.
   std::vector<int64_t> column_of(kk);
   for (int64_t k = 0; k < kk; ++k) column_of[k] = WeightIndexOfLowered(g, k);
-  Gemm(g.out_channels, kk, pn, e3_cm.data(), lowered->col.data(), BLayout::kKN,
-       COut{.row_major = g_w, .column_of = column_of.data()}, lowered->ld);
+  const PackedB p = PackLowered(ConvWindow(g), input->hwc.data(), pn);
+  MultiplyPacked(p, PadA(g.out_channels, pn, e3_cm.data()), g.out_channels, kk,
+                 COut{.row_major = g_w, .column_of = column_of.data()});
 }
 
 }  // namespace octet

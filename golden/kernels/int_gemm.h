@@ -33,25 +33,24 @@ inline void GemmInt16ABt(int64_t m, int64_t n, int64_t k, const int16_t* a, cons
   GemmInt16(m, n, k, a, b, BLayout::kNK, c);
 }
 
-// The lowered input of a conv (im2col, [P][K], the activation bytes; rows ld elements
-// apart, ld = K rounded up to 4, zero beyond K), kept from the forward pass for the weight
-// gradient. Its columns run channels-last, k' = (r S + s) C + c, not in the weight order of
+// The input of a conv in channels-last order ([N][H][W][C], the activation bytes), kept from
+// the forward pass for the weight gradient. The integer kernels lower it channels-last, with
+// the lowered column index k' = (r S + s) C + c instead of the weight order of
 // conv_geometry.h: a reordering of exact sums (docs/numerics.md, section 10).
-struct LoweredInput {
-  std::vector<uint8_t> col;
-  int64_t ld = 0;
+struct ChannelsLastInput {
+  std::vector<uint8_t> hwc;
 };
 
 // Forward: x1 = W_q * x0 (lowered, see conv_geometry.h). x0 [N][C][H][W] unsigned
-// activations, wq [K_out][K], x1 [N][K_out][OH][OW]. Keeps the lowered x0 if asked. Runs
+// activations, wq [K_out][K], x1 [N][K_out][OH][OW]. Keeps the channels-last x0 if asked. Runs
 // on 8-bit operands (unsigned activation times signed weight, four products per int32
 // lane, exact: see int_gemm.cpp), the other two GEMMs on int16.
 void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1,
-                    LoweredInput* keep = nullptr);
+                    ChannelsLastInput* keep = nullptr);
 // Error: e4 = W_q^T e3, e3 [N][K_out][OH][OW] (decoded E2 values), e4 [N][C][H][W].
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4);
-// Weight gradient: g_W = e3 x0^T, g_W [K_out][K]. Uses `lowered` (from the forward) if given.
+// Weight gradient: g_W = e3 x0^T, g_W [K_out][K]. Uses `input` (from the forward) if given.
 void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* x0, int64_t* g_w,
-                       const LoweredInput* lowered = nullptr);
+                       const ChannelsLastInput* input = nullptr);
 
 }  // namespace octet

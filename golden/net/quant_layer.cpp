@@ -131,7 +131,7 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
 
   // x1 = W_q x0, exact (frac_W + frac_A bits).
   ResizeForOverwrite(t_.x1, out_shape);
-  ConvForwardInt(g, x0.ptr(), t_.wq.ptr(), t_.x1.ptr(), &x0_lowered_);
+  ConvForwardInt(g, x0.ptr(), t_.wq.ptr(), t_.x1.ptr(), &x0_channels_last_);
 
   // x2 = Q_BN((x1 - mu_q) / sigma_q).
   const BnShape bn{g.batch, g.out_channels, g.out_height() * g.out_width()};
@@ -239,7 +239,7 @@ void QuantLayer::Backward(const StepContext& ctx) {
     t_.e4 = IntError{};
   }
   ResizeForOverwrite(t_.g_w.m, t_.w.shape);
-  ConvWeightGradInt(g, t_.e3.ptr(), t_.x0.ptr(), t_.g_w.m.ptr(), &x0_lowered_);
+  ConvWeightGradInt(g, t_.e3.ptr(), t_.x0.ptr(), t_.g_w.m.ptr(), &x0_channels_last_);
   t_.g_w.exp = t_.e3_exp - s_.frac_A();
 
   // Q_GW = CQ (stochastic rounding, counter-based bits); Q_Ggamma, Q_Gbeta = Q(., k_G).

@@ -98,7 +98,7 @@ class QuantLayer {
   const Scheme& s_;
   // Parameters, optimizer state and every named tensor of the last step.
   QuantLayerTensors t_;
-  LoweredInput x0_lowered_;  // im2col of x0, reused by the weight gradient
+  ChannelsLastInput x0_channels_last_;  // channels-last x0, reused by the weight gradient
 };
 
 }  // namespace octet

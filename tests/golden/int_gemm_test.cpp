@@ -237,6 +237,9 @@ const std::vector<ConvGeometry> kGeometries = {
     {2, 3, 7, 4, 5, 3, 2, 1},   {2, 5, 4, 6, 6, 3, 1, 0},  {1, 1, 1, 1, 1, 1, 1, 0}, {2, 1, 3, 3, 2, 3, 1, 1},
     {2, 32, 8, 10, 5, 3, 1, 1},  // gemm_k = 288 > 256 (forward), gemm_n = 160
     {2, 4, 17, 19, 3, 3, 1, 1},  // weight-gradient reduction P = 646 > 256
+    // The error's stride phases: 5x5 stride 2, an even kernel, stride 3 with a 1x1 kernel
+    // (phases no tap reaches), a 4x4 kernel at stride 3.
+    {2, 3, 9, 8, 4, 5, 2, 2}, {2, 2, 7, 7, 3, 2, 2, 0}, {2, 3, 10, 11, 2, 1, 3, 0}, {3, 2, 8, 9, 3, 4, 3, 1},
 };
 
 TEST(IntConv, MatchesDirectConvolution) {
