@@ -450,18 +450,6 @@ Window ConvWindow(const ConvGeometry& g) {
                 g.kernel, g.kernel};
 }
 
-// A copy of a few dozen bytes (one kernel row of a lowered row): whole 16-byte blocks as
-// single vector moves, since a libc call costs more than such a copy, then the rest.
-inline void CopyShort(void* __restrict dst, const void* __restrict src, int64_t bytes) {
-  auto* d = static_cast<unsigned char*>(dst);
-  const auto* s = static_cast<const unsigned char*>(src);
-  int64_t i = 0;
-  for (; i + 16 <= bytes; i += 16) {  // intrinsics: GCC would fold a plain loop back into a call
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-  }
-  if (i < bytes) std::memcpy(d + i, s + i, bytes - i);
-}
-
 // Lowered rows [p0, p1) of window w into col (row p at col + (p - p0) ld, ld >= K, the
 // elements beyond K set to 0). Serial: callers run it inside their own parallel loop.
 template <typename T>
@@ -489,7 +477,7 @@ void Im2ColRows(const Window& w, const T* x, int64_t p0, int64_t p1, T* col, int
       }
       std::fill_n(row, u_lo * channels, T{0});
       const T* src = x + ((image * w.in_h + ih) * w.in_w + iw0 + u_lo) * channels;
-      CopyShort(row + u_lo * channels, src, (u_hi - u_lo) * channels * static_cast<int64_t>(sizeof(T)));
+      std::memcpy(row + u_lo * channels, src, (u_hi - u_lo) * channels * sizeof(T));
       std::fill(row + u_hi * channels, row + run, T{0});
     }
     std::fill(row, row + (ld - kk), T{0});  // none when K is a multiple of 4
