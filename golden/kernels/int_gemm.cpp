@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "golden/core/error.h"
+#include "golden/core/vector_clones.h"
 
 namespace octet {
 namespace {
@@ -347,10 +348,9 @@ void TileU8Vnni(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded
 #pragma GCC diagnostic pop
 
 bool UseVnni() {
-  // OCTET_GEMM=generic forces the portable path (the tests check both paths).
+  // OCTET_KERNELS=portable forces the portable path (golden/core/vector_clones.h).
   static const bool use = [] {
-    const char* env = std::getenv("OCTET_GEMM");
-    if (env != nullptr && std::strcmp(env, "generic") == 0) return false;
+    if (PortableKernelsForced()) return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
   }();
