@@ -9,8 +9,13 @@
 // portable kernels run, which is how the tests check that both give the same bits.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define OCTET_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
@@ -28,5 +33,32 @@ inline bool PortableKernelsForced() {
   }();
   return forced;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Row kernels written with AVX-512 intrinsics (the features of x86-64-v4) carry this target;
+// they run eight int64 lanes per step with a masked last step, where the plain loops that GCC
+// vectorises run 64 elements per step and leave rows of 49 or 196 pixels mostly to their
+// scalar remainders. Lane by lane they do the plain kernels' operations: the same bits.
+#define OCTET_AVX512_ROWS __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+
+// True when the AVX-512 row kernels may run: the CPU has their features and the portable
+// kernels were not asked for.
+inline bool UseAvx512Rows() {
+  static const bool use = [] {
+    if (PortableKernelsForced()) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  }();
+  return use;
+}
+
+// The lanes of the step at element i of a row of count elements.
+OCTET_AVX512_ROWS inline __mmask8 LanesFrom(int64_t i, int64_t count) {
+  return count - i >= 8 ? __mmask8{0xff} : static_cast<__mmask8>((1u << (count - i)) - 1);
+}
+#else
+inline bool UseAvx512Rows() { return false; }
+#endif
 
 }  // namespace octet

@@ -1,7 +1,5 @@
 #include "golden/kernels/int_batchnorm.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -139,16 +137,6 @@ void GradientRow(const GradientConstants& k, const int8_t* e1, const int32_t* x2
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-// The AVX-512 row kernels below run eight elements per step with a masked last step (the
-// vectorised plain loops handle 64 elements per step, so rows of 49 or 196 pixels would run
-// mostly in their scalar remainders). Lane by lane they do the operations of the plain
-// kernels above, in the same integer and double types: the same bits.
-#define OCTET_AVX512_ROWS __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-
-OCTET_AVX512_ROWS inline __mmask8 LanesFrom(int64_t i, int64_t count) {
-  return count - i >= 8 ? __mmask8{0xff} : static_cast<__mmask8>((1u << (count - i)) - 1);
-}
-
 // FloorOf, lane by lane: truncation, then one step down where that is above the estimate.
 OCTET_AVX512_ROWS inline __m512i FloorOf8(__m512d estimate) {
   const __m512i q = _mm512_cvttpd_epi64(estimate);
@@ -268,16 +256,6 @@ void GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const int32
 }
 
 #pragma GCC diagnostic pop
-
-bool UseAvx512Rows() {
-  static const bool use = [] {
-    if (PortableKernelsForced()) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-  }();
-  return use;
-}
 
 }  // namespace
 
