@@ -12,6 +12,9 @@
 
 namespace octet {
 
+// Element-wise loops over parameter tensors run in parallel from this many elements on.
+constexpr int64_t kParallelElements = 8192;
+
 int64_t RequantizeMaster(const Scheme& s, int32_t p, int frac_out) {
   return fx::RoundHalfEvenShiftRight(p, s.frac_WU() - frac_out);
 }
@@ -19,6 +22,7 @@ int64_t RequantizeMaster(const Scheme& s, int32_t p, int frac_out) {
 Tensor<int8_t> QuantizeWeights(const Scheme& s, const Tensor<int32_t>& w) {
   const int64_t bound = (int64_t{1} << s.frac_W()) - 1;
   Tensor<int8_t> wq(w.shape);
+#pragma omp parallel for schedule(static) if (w.size() >= kParallelElements)
   for (int64_t i = 0; i < w.size(); ++i) {
     wq[i] = static_cast<int8_t>(fx::SaturateSymmetric(RequantizeMaster(s, w[i], s.frac_W()), bound));
   }
@@ -204,8 +208,9 @@ template <typename G>
 void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t bound, Tensor<int32_t>& param,
                     Tensor<int32_t>& acc_q, Tensor<int32_t>& acc_out, Tensor<int64_t>& delta_out) {
   const int64_t mom = s.MomentumInt();
-  acc_out = Tensor<int32_t>(grad.shape);
-  delta_out = Tensor<int64_t>(grad.shape);
+  ResizeForOverwrite(acc_out, grad.shape);  // every element written below
+  ResizeForOverwrite(delta_out, grad.shape);
+#pragma omp parallel for schedule(static) if (grad.size() >= kParallelElements)
   for (int64_t i = 0; i < grad.size(); ++i) {
     const MomentumStep step = MomentumUpdateElement(s, mom, lr, grad[i], bound, param[i], acc_q[i]);
     acc_out[i] = step.acc;
