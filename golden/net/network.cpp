@@ -10,13 +10,13 @@
 namespace octet {
 namespace {
 
-Tensor<float> Sum(const Tensor<float>& a, const Tensor<float>& b) {
-  Tensor<float> out(a.shape);
+// out = a + b, into out's storage.
+void SumInto(const Tensor<float>& a, const Tensor<float>& b, Tensor<float>& out) {
+  ResizeForOverwrite(out, a.shape);
   for (int64_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
-  return out;
 }
-IntError Sum(const IntError& a, const IntError& b) { return AddErrors(a, b); }
-IntError Sum(const IntError& a, const Int8Error& b) { return AddErrors(a, b); }
+void SumInto(const IntError& a, const IntError& b, IntError& out) { AddErrors(a, b, out); }
+void SumInto(const IntError& a, const Int8Error& b, IntError& out) { AddErrors(a, b, out); }
 
 // Integer activation (frac_A bits) to float, exact.
 Tensor<float> ToFloat(const Tensor<uint8_t>& x, int frac) {
@@ -93,12 +93,16 @@ void Block<Layer, Act>::Forward(const Act& x) {
 
 template <typename Layer, typename Act>
 template <typename Err>
-auto Block<Layer, Act>::Backward(const Err& dout, const StepContext& ctx) {
+const auto& Block<Layer, Act>::Backward(const Err& dout, const StepContext& ctx) {
   const auto& e1 = conv2.BackwardFromOutput(dout, ctx);  // E1 and the ReLU after the add
   if (shortcut) shortcut->BackwardFromE1(e1, ctx);     // the shortcut shares that e1
   conv1.BackwardFromOutput(conv2.e4(), ctx);
-  if (shortcut) return Sum(conv1.e4(), shortcut->e4());
-  return Sum(conv1.e4(), e1);
+  if (shortcut) {
+    SumInto(conv1.e4(), shortcut->e4(), din);
+  } else {
+    SumInto(conv1.e4(), e1, din);
+  }
+  return din;
 }
 
 template <typename Layer, typename Act>
@@ -135,10 +139,10 @@ Network::Network(const NetSpec& spec, const Scheme& scheme, int64_t batch) : spe
     std::optional<QuantLayerConfig> cs;
     if (bs.stride != 1 || bs.out != channels) cs = QuantLayerConfig{name + ".shortcut", {batch, channels, h, w, bs.out, 1, bs.stride, 0}, false, true, index++};
     if (quantized) {
-      auto& block = quant_blocks_.emplace_back(Block<QuantLayer, Tensor<uint8_t>>{QuantLayer(c1, scheme_), QuantLayer(c2, scheme_), std::nullopt});
+      auto& block = quant_blocks_.emplace_back(Block<QuantLayer, Tensor<uint8_t>>{QuantLayer(c1, scheme_), QuantLayer(c2, scheme_), std::nullopt, {}});
       if (cs) block.shortcut.emplace(*cs, scheme_);
     } else {
-      auto& block = float_blocks_.emplace_back(Block<FloatLayer, Tensor<float>>{FloatLayer(c1, scheme_), FloatLayer(c2, scheme_), std::nullopt});
+      auto& block = float_blocks_.emplace_back(Block<FloatLayer, Tensor<float>>{FloatLayer(c1, scheme_), FloatLayer(c2, scheme_), std::nullopt, {}});
       if (cs) block.shortcut.emplace(*cs, scheme_);
     }
     channels = bs.out;
@@ -216,25 +220,27 @@ double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* 
 
 void Network::Backward(const StepContext& ctx) {
   if (!scheme_.quantized) {
-    Tensor<float> err = head_->Backward();
-    for (auto it = float_blocks_.rbegin(); it != float_blocks_.rend(); ++it) err = it->Backward(err, ctx);
-    FloatStemBackward(err, ctx);
+    const Tensor<float>* err = &head_->Backward();
+    for (auto it = float_blocks_.rbegin(); it != float_blocks_.rend(); ++it) err = &it->Backward(*err, ctx);
+    FloatStemBackward(*err, ctx);
     return;
   }
-  // The last block's dL/dx4 is an integer tensor (integer classifier) or a float one.
-  IntError err = quant_head_ ? quant_blocks_.back().Backward(quant_head_->Backward(ctx), ctx)
-                             : quant_blocks_.back().Backward(head_->Backward(), ctx);
-  for (auto it = quant_blocks_.rbegin() + 1; it != quant_blocks_.rend(); ++it) err = it->Backward(err, ctx);
+  // The last block's dL/dx4 is an integer tensor (integer classifier) or a float one. Each
+  // block's error is the next one's input, by reference: no copies.
+  const IntError* err = quant_head_ ? &quant_blocks_.back().Backward(quant_head_->Backward(ctx), ctx)
+                                    : &quant_blocks_.back().Backward(head_->Backward(), ctx);
+  for (auto it = quant_blocks_.rbegin() + 1; it != quant_blocks_.rend(); ++it) err = &it->Backward(*err, ctx);
   if (quant_stem_) {
     if (pool_) {
-      IntError dstem{Tensor<int64_t>(quant_stem_->x4().shape), err.exp};
-      MaxPoolBackwardInt(*pool_, pool_argmax_.ptr(), err.m.ptr(), dstem.m.ptr(), dstem.m.size());
-      err = std::move(dstem);
+      IntError dstem{Tensor<int64_t>(quant_stem_->x4().shape), err->exp};
+      MaxPoolBackwardInt(*pool_, pool_argmax_.ptr(), err->m.ptr(), dstem.m.ptr(), dstem.m.size());
+      quant_stem_->BackwardFromOutput(dstem, ctx);
+      return;
     }
-    quant_stem_->BackwardFromOutput(err, ctx);
+    quant_stem_->BackwardFromOutput(*err, ctx);
     return;
   }
-  FloatStemBackward(ToFloat(err), ctx);
+  FloatStemBackward(ToFloat(*err), ctx);
 }
 
 void Network::FloatStemBackward(const Tensor<float>& error, const StepContext& ctx) {

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "golden/kernels/float_layers.h"
@@ -25,10 +27,14 @@ struct Block {
   Layer conv1, conv2;
   std::optional<Layer> shortcut;
 
+  // dL/d(block input) from the last Backward, kept from step to step so that its storage
+  // is reused (an IntError or a float tensor, the type of the layers' e4).
+  std::remove_cvref_t<decltype(std::declval<const Layer&>().e4())> din;
+
   void Forward(const Act& x);
-  // dout is dL/d(block output); returns dL/d(block input).
+  // dout is dL/d(block output); returns dL/d(block input) (din).
   template <typename Err>
-  auto Backward(const Err& dout, const StepContext& ctx);
+  const auto& Backward(const Err& dout, const StepContext& ctx);
   void Update(const StepContext& ctx);
   template <typename F>
   void ForEachLayer(F&& f) {

@@ -48,10 +48,11 @@ void WidenRow(const int8_t* v, int64_t count, int64_t* m) {
 }
 
 template <typename B>
-IntError AddErrorsImpl(const IntError& a, const Tensor<B>& b_values, int b_exp) {
+void AddErrorsImpl(const IntError& a, const Tensor<B>& b_values, int b_exp, IntError& sum) {
   if (a.m.shape != b_values.shape)
     Fail("error sum: shapes {} and {} differ", ShapeString(a.m.shape), ShapeString(b_values.shape));
-  IntError sum{Tensor<int64_t>(a.m.shape), std::min(a.exp, b_exp)};
+  ResizeForOverwrite(sum.m, a.m.shape);  // every element written below
+  sum.exp = std::min(a.exp, b_exp);
   const int shift_a = a.exp - sum.exp, shift_b = b_exp - sum.exp;
   if (shift_a <= 62 && shift_b <= 62) {
     const int64_t rows = a.m.size() / kRow;
@@ -61,7 +62,7 @@ IntError AddErrorsImpl(const IntError& a, const Tensor<B>& b_values, int b_exp) 
       AddErrorsRow(a.m.ptr() + i0, shift_a, b_values.ptr() + i0, shift_b, std::min(kRow, a.m.size() - i0),
                    sum.m.ptr() + i0);
     }
-    return sum;
+    return;
   }
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < a.m.size(); ++i) {
@@ -69,13 +70,22 @@ IntError AddErrorsImpl(const IntError& a, const Tensor<B>& b_values, int b_exp) 
                              fx::SaturatingShiftLeft(int64_t{b_values[i]}, b_exp - sum.exp);
     sum.m[i] = fx::SaturateToInt64(total);
   }
-  return sum;
 }
 
 }  // namespace
 
-IntError AddErrors(const IntError& a, const IntError& b) { return AddErrorsImpl(a, b.m, b.exp); }
-IntError AddErrors(const IntError& a, const Int8Error& b) { return AddErrorsImpl(a, b.v, b.exp); }
+void AddErrors(const IntError& a, const IntError& b, IntError& sum) { AddErrorsImpl(a, b.m, b.exp, sum); }
+void AddErrors(const IntError& a, const Int8Error& b, IntError& sum) { AddErrorsImpl(a, b.v, b.exp, sum); }
+IntError AddErrors(const IntError& a, const IntError& b) {
+  IntError sum;
+  AddErrors(a, b, sum);
+  return sum;
+}
+IntError AddErrors(const IntError& a, const Int8Error& b) {
+  IntError sum;
+  AddErrors(a, b, sum);
+  return sum;
+}
 
 IntError ToIntError(const Int8Error& e) {
   IntError out{Tensor<int64_t>(e.v.shape), e.exp};

@@ -21,6 +21,9 @@ namespace octet {
 // int64; docs/numerics.md, "Error sums").
 IntError AddErrors(const IntError& a, const IntError& b);
 IntError AddErrors(const IntError& a, const Int8Error& b);  // b widened exactly, no int64 copy
+// The same into sum's storage (kept by the caller from step to step).
+void AddErrors(const IntError& a, const IntError& b, IntError& sum);
+void AddErrors(const IntError& a, const Int8Error& b, IntError& sum);
 IntError ToIntError(const Int8Error& e);
 
 struct QuantLayerConfig {
