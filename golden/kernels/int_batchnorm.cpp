@@ -116,11 +116,13 @@ struct GradientConstants {
 // small equals its value modulo 2^64, so num and q den are needed only modulo 2^64
 // (wrapping uint64 products): no int128 arithmetic. One correction step each way gives
 // the floor quotient and its remainder in [0, den); then the RHE rule.
+// Returns max |dx1| of the row.
 OCTET_VECTOR_CLONES
-void GradientRow(const GradientConstants& k, const int8_t* e1, const int32_t* x2, int64_t count, int64_t* dx1) {
+uint64_t GradientRow(const GradientConstants& k, const int8_t* e1, const int32_t* x2, int64_t count, int64_t* dx1) {
   const int64_t n = k.n, sum_e1 = k.sum_e1, den = k.den;
   const double c_a = k.c_a, c_b = k.c_b;
   const uint64_t g_mod = k.gamma_shifted_mod, s_mod = k.s_ex_mod;
+  uint64_t max_abs = 0;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t a = n * e1[i] - sum_e1;
     const double estimate = static_cast<double>(a) * c_a - static_cast<double>(x2[i]) * c_b;
@@ -128,7 +130,9 @@ void GradientRow(const GradientConstants& k, const int8_t* e1, const int32_t* x2
     const uint64_t num_mod = static_cast<uint64_t>(a) * g_mod - static_cast<uint64_t>(int64_t{x2[i]}) * s_mod;
     const auto r = static_cast<int64_t>(num_mod - static_cast<uint64_t>(q) * static_cast<uint64_t>(den));
     dx1[i] = RoundHalfEvenFromEstimate(q, r, den);
+    max_abs = std::max(max_abs, fx::AbsMagnitude(dx1[i]));
   }
+  return max_abs;
 }
 
 // GCC 12 warns that the cast, conversion and reduction intrinsics read an "uninitialized"
@@ -207,7 +211,9 @@ void NormalizeRowAvx512(const int32_t* x1, int64_t count, int x1_shift, int64_t 
 
 // GradientRow on AVX-512.
 OCTET_AVX512_ROWS
-void GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const int32_t* x2, int64_t count, int64_t* dx1) {
+uint64_t GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const int32_t* x2, int64_t count,
+                           int64_t* dx1) {
+  __m512i max_abs = _mm512_setzero_si512();  // |INT64_MIN| reads as 2^63 unsigned, as AbsMagnitude
   const __m512i n = _mm512_set1_epi64(k.n), sum_e1 = _mm512_set1_epi64(k.sum_e1), den = _mm512_set1_epi64(k.den);
   const __m512i g_mod = _mm512_set1_epi64(static_cast<int64_t>(k.gamma_shifted_mod));
   const __m512i s_mod = _mm512_set1_epi64(static_cast<int64_t>(k.s_ex_mod));
@@ -223,8 +229,11 @@ void GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const int32
     // r = num - q den modulo 2^64 (wrapping products, as the uint64 arithmetic of GradientRow).
     const __m512i num = _mm512_sub_epi64(_mm512_mullo_epi64(a, g_mod), _mm512_mullo_epi64(x, s_mod));
     const __m512i r = _mm512_sub_epi64(num, _mm512_mullo_epi64(q, den));
-    _mm512_mask_storeu_epi64(dx1 + i, lanes, RoundHalfEvenFromEstimate8(q, r, den));
+    const __m512i y = RoundHalfEvenFromEstimate8(q, r, den);
+    _mm512_mask_storeu_epi64(dx1 + i, lanes, y);
+    max_abs = _mm512_mask_max_epu64(max_abs, lanes, max_abs, _mm512_abs_epi64(y));
   }
+  return _mm512_reduce_max_epu64(max_abs);
 }
 
 #pragma GCC diagnostic pop
@@ -317,7 +326,7 @@ int32_t BnNormaliser::operator()(int32_t x1) const {
 
 int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1, int e1_exp, const int16_t* gamma_q,
                          const int32_t* x2, const int32_t* sigma_q, int32_t* e2, int64_t* dx1, int64_t* g_gamma,
-                         int64_t* g_beta, int* g_gamma_exp, int* g_beta_exp) {
+                         int64_t* g_beta, int* g_gamma_exp, int* g_beta_exp, uint64_t* max_dx1) {
   const int f_bn = s.frac_BN(), f_sigma = s.frac_sigma();
   const int e2_exp = e1_exp - s.frac_gamma();
   const int dx1_exp = e2_exp - kBnBackwardExtraBits;
@@ -329,7 +338,8 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
   // in int64 (|e1 x2| < 2^30, n <= 2^24), so the numerator is
   //   num_i = gamma_q [ (n e1_i - sum(e1)) 2^(2 f_bn) - x2_i sum(e1 x2) ].
   if (scale < 0) Fail("scheme {}: k_sigma + 16 must be at least 2 k_BN - 1 for the BN backward unit", s.name);
-#pragma omp parallel for schedule(static)
+  uint64_t max_abs = 0;  // max |dx1|: exact in any order, so the parallel reduction is too
+#pragma omp parallel for schedule(static) reduction(max : max_abs)
   for (int64_t c = 0; c < shape.channels; ++c) {
     const int64_t gamma = gamma_q[c];
     int64_t sum_e1 = 0, sum_e1x2 = 0;
@@ -359,11 +369,8 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
                                 static_cast<uint64_t>(gamma) << a_shift, static_cast<uint64_t>(s_ex_scaled)};
       for (int64_t b = 0; b < shape.batch; ++b) {
         const int64_t base = (b * shape.channels + c) * shape.pixels;
-        if (UseAvx512Rows()) {
-          GradientRowAvx512(k, e1 + base, x2 + base, shape.pixels, dx1 + base);
-        } else {
-          GradientRow(k, e1 + base, x2 + base, shape.pixels, dx1 + base);
-        }
+        max_abs = std::max(max_abs, UseAvx512Rows() ? GradientRowAvx512(k, e1 + base, x2 + base, shape.pixels, dx1 + base)
+                                                     : GradientRow(k, e1 + base, x2 + base, shape.pixels, dx1 + base));
       }
       continue;
     }
@@ -384,11 +391,13 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
         } else {
           dx1[base + i] = fx::SaturateToInt64(divide(num));
         }
+        max_abs = std::max(max_abs, fx::AbsMagnitude(dx1[base + i]));
       }
     }
   }
   *g_gamma_exp = e1_exp - f_bn;
   *g_beta_exp = e1_exp;
+  if (max_dx1 != nullptr) *max_dx1 = max_abs;
   return dx1_exp;
 }
 

@@ -43,9 +43,10 @@ class BnNormaliser {
 //   dx1 = (e2 - mean(e2) - x2 * mean(e2 * x2)) / sigma_q, rounded once (RHE) to the
 //         exponent e2_exp - kBnBackwardExtraBits, saturated to int64
 //   g_gamma = sum(e1 * x2), g_beta = sum(e1) per channel, exact (int64)
-// Returns the exponent of dx1; writes the exponents of g_gamma and g_beta.
+// Returns the exponent of dx1; writes the exponents of g_gamma and g_beta, and max |dx1| (as
+// an unsigned magnitude) if max_dx1 is given: E2 then needs no pass of its own for it.
 int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1, int e1_exp, const int16_t* gamma_q,
                          const int32_t* x2, const int32_t* sigma_q, int32_t* e2, int64_t* dx1, int64_t* g_gamma,
-                         int64_t* g_beta, int* g_gamma_exp, int* g_beta_exp);
+                         int64_t* g_beta, int* g_gamma_exp, int* g_beta_exp, uint64_t* max_dx1 = nullptr);
 
 }  // namespace octet

@@ -27,13 +27,13 @@ Tensor<float> ToFloat(const Tensor<uint8_t>& x, int frac) {
   return out;
 }
 
-// An integer error entering a float layer: m * 2^exp rounded to the nearest float.
-Tensor<float> ToFloat(const IntError& e) {
-  Tensor<float> out(e.m.shape);
+// An integer error entering a float layer: m * 2^exp rounded to the nearest float, into
+// out's storage.
+void ToFloatInto(const IntError& e, Tensor<float>& out) {
+  ResizeForOverwrite(out, e.m.shape);  // every element written below
   const double scale = std::ldexp(1.0, e.exp);  // exact scaling by a power of two
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < e.m.size(); ++i) out[i] = static_cast<float>(static_cast<double>(e.m[i]) * scale);
-  return out;
 }
 
 OCTET_VECTOR_CLONES
@@ -240,7 +240,8 @@ void Network::Backward(const StepContext& ctx) {
     quant_stem_->BackwardFromOutput(*err, ctx);
     return;
   }
-  FloatStemBackward(ToFloat(*err), ctx);
+  ToFloatInto(*err, stem_error_);
+  FloatStemBackward(stem_error_, ctx);
 }
 
 void Network::FloatStemBackward(const Tensor<float>& error, const StepContext& ctx) {

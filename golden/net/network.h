@@ -115,6 +115,7 @@ class Network {
   std::unique_ptr<QuantHead> quant_head_;   // the integer one
   uint32_t head_index_ = 0;
   Tensor<float> head_input_;
+  Tensor<float> stem_error_;  // the integer error entering the float stem, as floats
 };
 
 }  // namespace octet

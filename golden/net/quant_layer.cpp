@@ -225,8 +225,10 @@ void QuantLayer::Backward(const StepContext& ctx) {
   ResizeForOverwrite(t_.dx1.m, t_.x3.shape);
   t_.g_gamma.m = Tensor<int64_t>({g.out_channels});
   t_.g_beta.m = Tensor<int64_t>({g.out_channels});
+  uint64_t max_dx1 = 0;  // max |dx1|, for E2's R
   t_.dx1.exp = IntBatchNormBackward(s_, bn, t_.e1.v.ptr(), t_.e1.exp, t_.gamma_q.ptr(), t_.x2.ptr(), t_.sigma_q.ptr(), t_.e2.ptr(),
-                                  t_.dx1.m.ptr(), t_.g_gamma.m.ptr(), t_.g_beta.m.ptr(), &t_.g_gamma.exp, &t_.g_beta.exp);
+                                  t_.dx1.m.ptr(), t_.g_gamma.m.ptr(), t_.g_beta.m.ptr(), &t_.g_gamma.exp, &t_.g_beta.exp,
+                                  &max_dx1);
   t_.e2_exp = t_.e1.exp - s_.frac_gamma();
 
   // e3 = Q_E2(dx1): the 8-bit flag format or shift quantization.
@@ -238,7 +240,7 @@ void QuantLayer::Backward(const StepContext& ctx) {
     coverage.nonzero_flag8 += std::count_if(t_.e3.data.begin(), t_.e3.data.end(), [](int16_t v) { return v != 0; });
     coverage.total += t_.e3.size();
   }
-  t_.e3_exp = QuantizeE2(s_, Span(t_.dx1.m), t_.dx1.exp, t_.e3, t_.e3_words);
+  t_.e3_exp = QuantizeE2(s_, Span(t_.dx1.m), t_.dx1.exp, max_dx1, t_.e3, t_.e3_words);
 
   // e4 = W_q^T e3 (exact), g_W = e3 x0^T (exact).
   if (config_.input_error) {

@@ -178,6 +178,17 @@ int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, Tensor<int1
       e3, words);
 }
 
+int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, uint64_t max_abs, Tensor<int16_t>& e3,
+               Tensor<uint16_t>& words) {
+  return QuantizeE2Impl(
+      s,
+      [&](std::span<int16_t> out) {
+        return s.e2_mode == E2Mode::kFlag ? q::FlagQuantize(m, exp, max_abs, out)
+                                          : q::ShiftQuantize(m, exp, max_abs, s.k_E2, out);
+      },
+      e3, words);
+}
+
 int QuantizeE2(const Scheme& s, std::span<const float> x, Tensor<int16_t>& e3, Tensor<uint16_t>& words) {
   return QuantizeE2Impl(
       s,

@@ -33,6 +33,9 @@ void InitializeWeights(const Scheme& s, uint64_t seed, uint32_t layer, int64_t f
 // e3 = Q_E2(x) (flag or shift mode); words gets the 9-bit flag words (flag mode) or is
 // emptied. Returns the exponent of e3. Integer (m, exp) or float input.
 int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, Tensor<int16_t>& e3, Tensor<uint16_t>& words);
+// The same with max |m| known (from IntBatchNormBackward).
+int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, uint64_t max_abs, Tensor<int16_t>& e3,
+               Tensor<uint16_t>& words);
 int QuantizeE2(const Scheme& s, std::span<const float> x, Tensor<int16_t>& e3, Tensor<uint16_t>& words);
 
 // Q(g, k_G) of an exact gradient (value m * 2^exp) to frac_GC bits, saturated to int32.

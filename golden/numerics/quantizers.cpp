@@ -86,22 +86,26 @@ void FlagEncodeChunk(const int16_t* values, int64_t count, uint16_t* words) {
   for (int64_t i = 0; i < count; ++i) words[i] = FlagEncode(values[i]);
 }
 
+// round(log2 max |x|) for max |x| = max_abs * 2^exp, or 0 when all zero.
+int ExponentOfMax(uint64_t max_abs, int exp) { return max_abs == 0 ? 0 : fx::RoundLog2(max_abs) + exp; }
+
 // Uniform access to "value i = m[i] * 2^exp" for integer tensors and to float tensors,
 // with exactly the operations the quantizers need. Integer tensors take the element
 // functions below (ShiftQuantizeElement, FlagQuantizeElement); the templates serve floats.
 struct IntInput {
   std::span<const int64_t> m;
   int exp;
-  int MaxExponent() const {  // round(log2 max |x|) or 0 when all zero
+  int MaxExponent() const { return ExponentOfMax(MaxMagnitude(), exp); }  // round(log2 max |x|) or 0
+  uint64_t MaxMagnitude() const {
     uint64_t max_abs = 0;  // max is exact in any order, so the parallel reduction is too
     const int64_t count = static_cast<int64_t>(m.size());
     const int64_t chunks = (count + kChunk - 1) / kChunk;
 #pragma omp parallel for reduction(max : max_abs) schedule(static) if (chunks > 1)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t i0 = chunk * kChunk;
-      max_abs = std::max(max_abs, MaxMagnitude(m.data() + i0, std::min(kChunk, count - i0)));
+      max_abs = std::max(max_abs, q::MaxMagnitude(m.data() + i0, std::min(kChunk, count - i0)));
     }
-    return max_abs == 0 ? 0 : fx::RoundLog2(max_abs) + exp;
+    return max_abs;
   }
 };
 
@@ -154,9 +158,10 @@ int FlagQuantizeFloat(const FloatInput& in, std::span<int16_t> out) {
   return fine_exp;
 }
 
+// r: the shift exponent of R(x).
 template <typename Out>
-int ShiftQuantizeInt(std::span<const int64_t> m, int exp, int k, std::span<Out> out) {
-  const int out_exp = ShiftExponent(m, exp) - (k - 1);  // LSB of Q(x / R, k) scaled back by R
+int ShiftQuantizeInt(std::span<const int64_t> m, int exp, int r, int k, std::span<Out> out) {
+  const int out_exp = r - (k - 1);  // LSB of Q(x / R, k) scaled back by R
   const int shift = out_exp - exp;                      // right shift of |m| to that LSB
   const int64_t count = static_cast<int64_t>(m.size());
   if (ShiftInRange(shift)) {
@@ -195,14 +200,17 @@ int16_t FlagQuantizeElement(int64_t m, int t) {
 }
 
 int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int16_t> out) {
-  return ShiftQuantizeInt(m, exp, k, out);
+  return ShiftQuantizeInt(m, exp, ShiftExponent(m, exp), k, out);
+}
+int ShiftQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, int k, std::span<int16_t> out) {
+  return ShiftQuantizeInt(m, exp, ExponentOfMax(max_abs, exp), k, out);
 }
 int ShiftQuantize(std::span<const float> x, int k, std::span<int16_t> out) {
   return ShiftQuantizeFloat(FloatInput{x}, k, out);
 }
 int ShiftQuantize(std::span<const int64_t> m, int exp, int k, std::span<int8_t> out) {
   if (k > 8) Fail("ShiftQuantize: k = {} does not fit an int8 output", k);
-  return ShiftQuantizeInt(m, exp, k, out);
+  return ShiftQuantizeInt(m, exp, ShiftExponent(m, exp), k, out);
 }
 int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out) {
   if (k > 8) Fail("ShiftQuantize: k = {} does not fit an int8 output", k);
@@ -210,7 +218,11 @@ int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out) {
 }
 
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out) {
-  const int sc_exp = ShiftExponent(m, exp) - 7;  // Sc = R / 2^(k_E2 - 1) = R / 128
+  return FlagQuantize(m, exp, IntInput{m, exp}.MaxMagnitude(), out);
+}
+
+int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out) {
+  const int sc_exp = ExponentOfMax(max_abs, exp) - 7;  // Sc = R / 2^(k_E2 - 1) = R / 128
   const int t = sc_exp - exp;                    // right shift of |m| to Sc
   const int64_t count = static_cast<int64_t>(m.size());
   if (FlagShiftInRange(t)) {

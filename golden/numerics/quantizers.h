@@ -33,6 +33,10 @@ int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out);
 // gives |out| = 128 * clip(RHE(|x| / Sc), 1, 127). Returns exp = r - 14.
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out);
 int FlagQuantize(std::span<const float> x, std::span<int16_t> out);
+// SQ and Flag QE2 of an integer tensor whose max |m| the caller already has (the BN backward
+// unit computes it with dx1): the same outputs without a pass over m to find it.
+int ShiftQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, int k, std::span<int16_t> out);
+int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out);
 
 // The 9-bit stored word of a flag-quantized value (paper Fig. 4), canonical encoding:
 //   bit 8 flag (1: |value| >= Sc), bit 7 sign (1: negative), bits 6..0 magnitude.

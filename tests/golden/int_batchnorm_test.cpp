@@ -2,6 +2,7 @@
 // rational characterisations of round-half-to-even (|2 (q d - n)| <= d, ties even) and
 // long-double evaluations of the textbook formulas, on seeded random channels of several
 // shapes and on hand-made corner channels (ties, constant channels, saturation).
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -254,9 +255,13 @@ void CheckBackward(const Scheme& s, const BnCase& bc, const ForwardOut& fwd, con
   std::vector<int32_t> e2(total);
   std::vector<int64_t> dx1(total), g_gamma(sh.channels), g_beta(sh.channels);
   int g_gamma_exp = 0, g_beta_exp = 0;
+  uint64_t max_dx1 = 12345;
   const int dx1_exp = IntBatchNormBackward(s, sh, e1.data(), e1_exp, gamma_q.data(), fwd.x2.data(), fwd.sigma.data(),
                                            e2.data(), dx1.data(), g_gamma.data(), g_beta.data(), &g_gamma_exp,
-                                           &g_beta_exp);
+                                           &g_beta_exp, &max_dx1);
+  uint64_t expected_max = 0;  // max |dx1|, which E2 takes from the BN unit
+  for (const int64_t v : dx1) expected_max = std::max(expected_max, v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v));
+  EXPECT_EQ(max_dx1, expected_max);
   const int e2_exp = e1_exp - s.frac_gamma();
   const int f_bn = s.frac_BN(), f_sigma = s.frac_sigma();
   EXPECT_EQ(dx1_exp, e2_exp - kBnBackwardExtraBits);

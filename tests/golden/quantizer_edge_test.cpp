@@ -4,6 +4,7 @@
 // paths (and an independent long-double reference) on seeded random tensors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -94,6 +95,30 @@ TEST(QuantizerEdgeTies, FlagSmallAndLargeRegion) {
 
 // ---------------------------------------------------------------------------------------
 // Saturation: max |x| up to sqrt(2) R rounds R down to below max|x|.
+
+// The overloads that take max |m| from the caller (the BN unit's) give the outputs and
+// exponents of the ones that find it: random tensors, all-zero, and max at INT64_MIN.
+TEST(QuantizerKnownMax, SameAsSearchingForIt) {
+  std::mt19937_64 rng(7);
+  std::vector<std::vector<int64_t>> tensors = {std::vector<int64_t>(1000, 0), {INT64_MIN, 5, -3}};
+  for (int t = 0; t < 20; ++t) {
+    std::vector<int64_t> m(1 + rng() % 3000);
+    const int bits = 1 + static_cast<int>(rng() % 50);
+    for (int64_t& v : m) v = static_cast<int64_t>(rng() % (uint64_t{1} << bits)) - (int64_t{1} << (bits - 1));
+    tensors.push_back(m);
+  }
+  for (const auto& m : tensors) {
+    uint64_t max_abs = 0;
+    for (const int64_t v : m) max_abs = std::max(max_abs, fx::AbsMagnitude(v));
+    for (const int exp : {-30, 0}) {
+      I16 a(m.size()), b(m.size());
+      EXPECT_EQ(q::FlagQuantize(m, exp, max_abs, a), q::FlagQuantize(m, exp, b));
+      EXPECT_EQ(a, b);
+      EXPECT_EQ(q::ShiftQuantize(m, exp, max_abs, 16, a), q::ShiftQuantize(m, exp, 16, b));
+      EXPECT_EQ(a, b);
+    }
+  }
+}
 
 TEST(QuantizerEdgeSaturation, AboveRBelowSqrt2) {
   // 181/128 = 1.4140625 < sqrt 2: R = 1.
