@@ -139,6 +139,34 @@ PackedB PackB(int64_t n, int64_t k, const int16_t* b, BLayout layout, int64_t ld
   return p;
 }
 
+// The A rows of one tile: k-group g (a k-pair of int16 or a k-quad of bytes) of row r starts
+// at row[r] + offset[g]. A stored matrix has row[r] = its row i0 + r and offset[g] = g times
+// the group size; an implicit lowering (no im2col) has row[r] at the window of lowered row
+// i0 + r in a padded channels-last source and offset[g] at a tap and channel of that window.
+// Rows past the tile's last repeat row 0 (computed, never stored).
+template <typename T>
+struct ARows {
+  const T* row[kRowTile];
+  const int64_t* offset;
+};
+
+// offset[g] = kGroup g for g < groups, in a table that this thread keeps.
+template <int64_t kGroup>
+const int64_t* StoredOffsets(int64_t groups) {
+  thread_local std::vector<int64_t> table;
+  for (auto g = static_cast<int64_t>(table.size()); g < groups; ++g) table.push_back(kGroup * g);
+  return table.data();
+}
+
+// The tile rows [i0, i0 + rows) of a stored matrix (first = row i0, stride elements apart).
+template <int64_t kGroup, typename T>
+ARows<T> StoredRows(const T* first, int64_t stride, int64_t rows, int64_t groups) {
+  ARows<T> a;
+  for (int64_t r = 0; r < kRowTile; ++r) a.row[r] = first + (r < rows ? r : 0) * stride;
+  a.offset = StoredOffsets<kGroup>(groups);
+  return a;
+}
+
 // Stores one tile's sums, tile[r][j] = C(i0 + r, j0 + j) for r < rows, j < cols.
 template <typename T, int64_t kWidth>
 void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, int64_t rows, int64_t j0,
@@ -177,7 +205,7 @@ void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, i
 
 // a: row i0 of A, rows a_stride elements apart.
 __attribute__((target_clones("avx2", "default")))
-void TileGeneric(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, int64_t rows, int64_t j0, int64_t n,
+void TileGeneric(const PackedB& p, const ARows<int16_t>& a, int64_t i0, int64_t rows, int64_t j0, int64_t n,
                  const COut& c) {
   int64_t total[kRowTile][kColumnTile] = {};
   int32_t acc[kRowTile][kColumnTile];
@@ -187,8 +215,8 @@ void TileGeneric(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i
     for (int64_t kp = kp0; kp < kp1; ++kp) {
       const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       for (int64_t r = 0; r < rows; ++r) {
-        const int32_t a0 = a[r * a_stride + 2 * kp];
-        const int32_t a1 = a[r * a_stride + 2 * kp + 1];
+        const int32_t a0 = a.row[r][a.offset[kp]];
+        const int32_t a1 = a.row[r][a.offset[kp] + 1];
         for (int64_t j = 0; j < kColumnTile; ++j) acc[r][j] += a0 * bp[2 * j] + a1 * bp[2 * j + 1];
       }
     }
@@ -198,15 +226,15 @@ void TileGeneric(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i
   StoreTile(c, total, i0, rows, j0, std::min(kColumnTile, n - j0), n);
 }
 
-// The 8-bit forward tile without VNNI (the same int32 sums, see TileU8Vnni); a: row i0.
+// The 8-bit forward tile without VNNI (the same int32 sums, see TileU8Vnni).
 __attribute__((target_clones("avx2", "default")))
-void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows,
-                   int64_t j0, int64_t n, const COut& c) {
+void TileU8Generic(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_t n_padded, int64_t i0,
+                   int64_t rows, int64_t j0, int64_t n, const COut& c) {
   int32_t acc[kRowTile][kColumnTile] = {};
-  for (int64_t kq = 0; kq < ld / 4; ++kq) {
+  for (int64_t kq = 0; kq < quads; ++kq) {
     const int8_t* bp = bq + (kq * n_padded + j0) * 4;
     for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* ap = a + r * ld + 4 * kq;
+      const uint8_t* ap = a.row[r] + a.offset[kq];
       for (int64_t j = 0; j < kColumnTile; ++j) {
         acc[r][j] += int32_t{ap[0]} * bp[4 * j] + int32_t{ap[1]} * bp[4 * j + 1] + int32_t{ap[2]} * bp[4 * j + 2] +
                      int32_t{ap[3]} * bp[4 * j + 3];
@@ -228,7 +256,7 @@ void TileU8Generic(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_pad
 // NV = number of 16-column vectors per tile (1 for narrow C, else 2).
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void TileVnni(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, int64_t rows, int64_t j0, int64_t n,
+void TileVnni(const PackedB& p, const ARows<int16_t>& a, int64_t i0, int64_t rows, int64_t j0, int64_t n,
               const COut& c) {
   __m512i total[kRowTile][2 * NV];  // int64 sums: 16 NV columns = 2 NV vectors of 8
   for (int64_t r = 0; r < kRowTile; ++r)
@@ -242,10 +270,10 @@ void TileVnni(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, 
       const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
       __m512i bv[NV];
       for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
-      const int16_t* ap = a + 2 * kp;
-      for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+      const int64_t offset = a.offset[kp];
+      for (int64_t r = 0; r < kRowTile; ++r) {
         int32_t pair;
-        std::memcpy(&pair, ap + (r < rows ? r : 0) * a_stride, sizeof(pair));
+        std::memcpy(&pair, a.row[r] + offset, sizeof(pair));
         const __m512i av = _mm512_set1_epi32(pair);
         for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpwssd_epi32(acc[r][h], av, bv[h]);
       }
@@ -316,24 +344,23 @@ void PanelVnni(const PackedB& p, const int16_t* a, int64_t m, int64_t kp_begin, 
 // pmaddubsw, nothing saturates). Every partial sum of x1 is at most K * 255 * 127 < 2^31
 // in magnitude for K <= 8192 (checked when the network is built, docs/numerics.md), so the
 // int32 lanes hold the whole reduction exactly: no blocks, no widening.
-// A = the lowered x0, [P][ld] bytes (ld = K rounded up to 4, zero beyond K), a = its row i0;
-// B = W_q packed in quads along k, Bq[kq][j][t] = W_q[j][4 kq + t], zero beyond K and n.
+// A = the lowered x0 (stored or implicit, see ARows), `quads` k-quads per row; B = W_q packed
+// in quads along k, Bq[kq][j][t] = W_q[j][4 kq + t], zero beyond K and n.
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void TileU8Vnni(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows, int64_t j0,
-                int64_t n, const COut& c) {
+void TileU8Vnni(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows,
+                int64_t j0, int64_t n, const COut& c) {
   __m512i acc[kRowTile][NV];
   for (int64_t r = 0; r < kRowTile; ++r)
     for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
-  const int64_t quads = ld / 4;
   for (int64_t kq = 0; kq < quads; ++kq) {
     const int8_t* bp = bq + (kq * n_padded + j0) * 4;
     __m512i bv[NV];
     for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 64 * h);
-    const uint8_t* ap = a + 4 * kq;
-    for (int64_t r = 0; r < kRowTile; ++r) {  // rows beyond `rows` repeat row i0 (unused)
+    const int64_t offset = a.offset[kq];
+    for (int64_t r = 0; r < kRowTile; ++r) {
       int32_t quad;
-      std::memcpy(&quad, ap + (r < rows ? r : 0) * ld, sizeof(quad));
+      std::memcpy(&quad, a.row[r] + offset, sizeof(quad));
       const __m512i av = _mm512_set1_epi32(quad);
       for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpbusd_epi32(acc[r][h], av, bv[h]);
     }
@@ -363,8 +390,11 @@ bool UseVnni() {
 // The integer kernels lower channels-last: the lowered column index is
 // k' = (r S + s) C + c (channel fastest) instead of the weight's k = (c R + r) S + s. All
 // three GEMMs are exact integer sums, so this reordering of the reduction changes no bit
-// (docs/numerics.md, section 10); it lets each kernel row r of a lowered row be one
-// contiguous copy of S C elements instead of S C single-element copies.
+// (docs/numerics.md, section 10); it makes the channels of each tap contiguous in memory.
+// Sources are stored padded, with zeros around each image wide enough for every tap of
+// every window, so lowering needs no bound checks; when the channels of a tap fill whole
+// k-groups (pairs of int16, quads of bytes) the GEMM tiles read their A operand straight
+// from the padded source (ARows), without an im2col copy.
 
 // The weight index k = (c R + r) S + s of lowered column k' = (r S + s) C + c.
 inline int64_t WeightIndexOfLowered(const ConvGeometry& g, int64_t k_lowered) {
@@ -372,9 +402,10 @@ inline int64_t WeightIndexOfLowered(const ConvGeometry& g, int64_t k_lowered) {
   return c * g.kernel * g.kernel + tap;
 }
 
-// One 8 x 8 block of the transpose below: dst[q * ld_dst + c] = src[c * ld_src + q] for
-// q, c < 8, with SSE2 unpacks (the baseline ISA), for 16-bit and 8-bit elements.
-inline void TransposeBlock8(const int16_t* src, int64_t ld_src, int16_t* dst, int64_t ld_dst) {
+// One 8 x 8 block of a transpose: dst[q][c] = src[c * ld_src + q] for q, c < 8, row q of
+// the destination at dst[q], with SSE2 unpacks (the baseline ISA), for 16-bit and 8-bit
+// elements.
+inline void TransposeBlock8(const int16_t* src, int64_t ld_src, int16_t* const (&dst)[8]) {
   __m128i r[8], t[8], u[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * ld_src));
   for (int i = 0; i < 4; ++i) {  // t: pairs of rows interleaved by element
@@ -388,12 +419,12 @@ inline void TransposeBlock8(const int16_t* src, int64_t ld_src, int16_t* dst, in
     u[4 * i + 3] = _mm_unpackhi_epi32(t[4 * i + 1], t[4 * i + 3]);
   }
   for (int i = 0; i < 4; ++i) {  // column 2i and 2i + 1 of all eight rows
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * i) * ld_dst), _mm_unpacklo_epi64(u[i], u[4 + i]));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * i + 1) * ld_dst), _mm_unpackhi_epi64(u[i], u[4 + i]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[2 * i]), _mm_unpacklo_epi64(u[i], u[4 + i]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[2 * i + 1]), _mm_unpackhi_epi64(u[i], u[4 + i]));
   }
 }
 
-inline void TransposeBlock8(const uint8_t* src, int64_t ld_src, uint8_t* dst, int64_t ld_dst) {
+inline void TransposeBlock8(const uint8_t* src, int64_t ld_src, uint8_t* const (&dst)[8]) {
   __m128i r[8], a[4], b[4];
   for (int i = 0; i < 8; ++i) r[i] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i * ld_src));
   for (int i = 0; i < 4; ++i) a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);  // rows 2i, 2i+1 interleaved
@@ -403,45 +434,36 @@ inline void TransposeBlock8(const uint8_t* src, int64_t ld_src, uint8_t* dst, in
   b[3] = _mm_unpackhi_epi16(a[2], a[3]);
   for (int i = 0; i < 2; ++i) {
     const __m128i lo = _mm_unpacklo_epi32(b[i], b[i + 2]), hi = _mm_unpackhi_epi32(b[i], b[i + 2]);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i) * ld_dst), lo);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i + 1) * ld_dst), _mm_unpackhi_epi64(lo, lo));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i + 2) * ld_dst), hi);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + (4 * i + 3) * ld_dst), _mm_unpackhi_epi64(hi, hi));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst[4 * i]), lo);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst[4 * i + 1]), _mm_unpackhi_epi64(lo, lo));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst[4 * i + 2]), hi);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst[4 * i + 3]), _mm_unpackhi_epi64(hi, hi));
   }
 }
 
-// out[n][q][c] = in[n][c][q] (q = h W + w): NCHW to channels-last, image by image, in 8 x 8
-// blocks with scalar edges.
+// A padded channels-last tensor: [N][hp][wp][channels], image pixel (h, w) at (h + top,
+// w + left), zeros around it.
 template <typename T>
-void ToChannelsLast(int64_t batch, int64_t channels, int64_t height, int64_t width, const T* in, T* out) {
-  const int64_t pix = height * width, q_blocks = (pix + 7) / 8;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t qb = 0; qb < q_blocks; ++qb) {
-      const T* src = in + n * channels * pix;
-      T* dst = out + n * pix * channels;
-      const int64_t q0 = qb * 8, q1 = std::min(pix, q0 + 8);
-      int64_t c = 0;
-      if (q1 - q0 == 8) {
-        for (; c + 8 <= channels; c += 8) TransposeBlock8(src + c * pix + q0, pix, dst + q0 * channels + c, channels);
-      }
-      for (; c < channels; ++c) {
-        for (int64_t q = q0; q < q1; ++q) dst[q * channels + c] = src[c * pix + q];
-      }
-    }
-  }
-}
+struct PaddedSource {
+  const T* data = nullptr;
+  int64_t channels = 1, hp = 1, wp = 1, top = 0, left = 0;
+};
 
 // Which input pixels the lowered rows read: row p = (image, oh, ow) of an out_h x out_w grid
 // per image takes taps (t, u) < (taps_h, taps_w) at input pixel (oh step + origin_h + t,
-// ow step + origin_w + u) of a channels-last source [N][in_h][in_w][channels], all channels
-// of each tap in order (k' = (t taps_w + u) channels + c); pixels outside read as 0.
+// ow step + origin_w + u), all channels of each tap in order (k' = (t taps_w + u) channels
+// + c); pixels outside the image read as 0.
 struct Window {
   int64_t channels = 1, in_h = 1, in_w = 1;
   int64_t out_h = 1, out_w = 1;
   int64_t step = 1, origin_h = 0, origin_w = 0;
   int64_t taps_h = 1, taps_w = 1;
   int64_t k() const { return taps_h * taps_w * channels; }
+  // The zeros a source needs around the image for every tap: above, below, left, right.
+  int64_t pad_top() const { return std::max<int64_t>(0, -origin_h); }
+  int64_t pad_bottom() const { return std::max<int64_t>(0, (out_h - 1) * step + origin_h + taps_h - in_h); }
+  int64_t pad_left() const { return std::max<int64_t>(0, -origin_w); }
+  int64_t pad_right() const { return std::max<int64_t>(0, (out_w - 1) * step + origin_w + taps_w - in_w); }
 };
 
 // The window of conv g's lowering (its forward and weight gradient).
@@ -450,42 +472,111 @@ Window ConvWindow(const ConvGeometry& g) {
                 g.kernel, g.kernel};
 }
 
-// Lowered rows [p0, p1) of window w into col (row p at col + (p - p0) ld, ld >= K, the
-// elements beyond K set to 0). Serial: callers run it inside their own parallel loop.
+// in [N][C][H][W] into out, padded channels-last with the given margins (out must hold
+// N hp wp C elements): 8 x 8 block transposes, scalar edges, zeroed margins.
 template <typename T>
-void Im2ColRows(const Window& w, const T* x, int64_t p0, int64_t p1, T* col, int64_t ld) {
-  const int64_t channels = w.channels, run = w.taps_w * channels, kk = w.k(), grid = w.out_h * w.out_w;
-  int64_t image = p0 / grid, oh = p0 % grid / w.out_w, ow = p0 % w.out_w - 1;  // row p0 - 1
-  for (int64_t p = p0; p < p1; ++p) {
-    if (++ow == w.out_w) {  // the next row's (image, oh, ow), without a division
+PaddedSource<T> ToChannelsLast(int64_t batch, int64_t channels, int64_t height, int64_t width, const T* in,
+                               int64_t top, int64_t bottom, int64_t left, int64_t right, T* out) {
+  const PaddedSource<T> source{out, channels, height + top + bottom, width + left + right, top, left};
+  const int64_t pix = height * width, q_blocks = (pix + 7) / 8, row = source.wp * channels;
+  const auto pixel = [&](int64_t n, int64_t q) {
+    return out + ((n * source.hp + q / width + top) * source.wp + q % width + left) * channels;
+  };
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {  // the margins
+    T* image = out + n * source.hp * row;
+    std::fill_n(image, top * row, T{0});
+    std::fill_n(image + (top + height) * row, bottom * row, T{0});
+    for (int64_t h = top; h < top + height; ++h) {
+      std::fill_n(image + h * row, left * channels, T{0});
+      std::fill_n(image + h * row + (left + width) * channels, right * channels, T{0});
+    }
+  }
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t qb = 0; qb < q_blocks; ++qb) {
+      const T* src = in + n * channels * pix;
+      const int64_t q0 = qb * 8, q1 = std::min(pix, q0 + 8);
+      int64_t c = 0;
+      if (q1 - q0 == 8) {
+        T* dst[8];
+        for (int64_t i = 0; i < 8; ++i) dst[i] = pixel(n, q0 + i);
+        for (; c + 8 <= channels; c += 8) {
+          TransposeBlock8(src + c * pix + q0, pix, dst);
+          for (T*& d : dst) d += 8;
+        }
+      }
+      for (; c < channels; ++c) {
+        for (int64_t q = q0; q < q1; ++q) pixel(n, q)[c] = src[c * pix + q];
+      }
+    }
+  }
+  return source;
+}
+
+// A lowered row's position in a padded source: its window's first tap.
+template <typename T>
+struct WindowCursor {
+  const Window& w;
+  const PaddedSource<T>& x;
+  int64_t image, oh, ow;
+  WindowCursor(const Window& window, const PaddedSource<T>& source, int64_t p)
+      : w(window), x(source), image(p / (w.out_h * w.out_w)), oh(p % (w.out_h * w.out_w) / w.out_w), ow(p % w.out_w) {}
+  const T* Start() const {
+    return x.data + ((image * x.hp + oh * w.step + w.origin_h + x.top) * x.wp + ow * w.step + w.origin_w + x.left) *
+                        x.channels;
+  }
+  void Next() {  // the next row's (image, oh, ow), without a division
+    if (++ow == w.out_w) {
       ow = 0;
       if (++oh == w.out_h) {
         oh = 0;
         ++image;
       }
     }
+  }
+};
+
+// offset[g] of k-group g (kGroup lowered columns) within a window of padded source x, for
+// x's channels a multiple of kGroup: tap (t, u), channel c at (t wp + u) channels + c.
+template <int64_t kGroup, typename T>
+std::vector<int64_t> WindowOffsets(const Window& w, const PaddedSource<T>& x) {
+  std::vector<int64_t> offset(w.k() / kGroup);
+  for (int64_t g = 0; g < static_cast<int64_t>(offset.size()); ++g) {
+    const int64_t k = kGroup * g, c = k % w.channels, tap = k / w.channels;
+    offset[g] = (tap / w.taps_w * x.wp + tap % w.taps_w) * w.channels + c;
+  }
+  return offset;
+}
+
+// The tile rows [i0, i0 + rows) of an implicit lowering: each row at its window.
+template <typename T>
+ARows<T> WindowRows(const Window& w, const PaddedSource<T>& x, int64_t i0, int64_t rows, const int64_t* offset) {
+  ARows<T> a;
+  WindowCursor<T> cursor(w, x, i0);
+  for (int64_t r = 0; r < rows; ++r, cursor.Next()) a.row[r] = cursor.Start();
+  for (int64_t r = rows; r < kRowTile; ++r) a.row[r] = a.row[0];
+  a.offset = offset;
+  return a;
+}
+
+// Lowered rows [p0, p1) of window w from padded source x into col (row p at col + (p - p0)
+// ld, ld >= K, the elements beyond K set to 0): the im2col for channel counts that do not
+// fill whole k-groups. Serial: callers run it inside their own parallel loop.
+template <typename T>
+void Im2ColRows(const Window& w, const PaddedSource<T>& x, int64_t p0, int64_t p1, T* col, int64_t ld) {
+  const int64_t run = w.taps_w * w.channels, kk = w.k();
+  WindowCursor<T> cursor(w, x, p0);
+  for (int64_t p = p0; p < p1; ++p, cursor.Next()) {
     T* row = col + (p - p0) * ld;
-    const int64_t ih0 = oh * w.step + w.origin_h, iw0 = ow * w.step + w.origin_w;
-    // Taps u in [u_lo, u_hi) read inside the source's width; the rest are padding.
-    const int64_t u_lo = std::clamp<int64_t>(-iw0, 0, w.taps_w);
-    const int64_t u_hi = std::clamp<int64_t>(w.in_w - iw0, u_lo, w.taps_w);
-    for (int64_t t = 0; t < w.taps_h; ++t, row += run) {
-      const int64_t ih = ih0 + t;
-      if (ih < 0 || ih >= w.in_h || u_hi == u_lo) {
-        std::fill_n(row, run, T{0});
-        continue;
-      }
-      std::fill_n(row, u_lo * channels, T{0});
-      const T* src = x + ((image * w.in_h + ih) * w.in_w + iw0 + u_lo) * channels;
-      std::memcpy(row + u_lo * channels, src, (u_hi - u_lo) * channels * sizeof(T));
-      std::fill(row + u_hi * channels, row + run, T{0});
-    }
-    std::fill(row, row + (ld - kk), T{0});  // none when K is a multiple of 4
+    const T* start = cursor.Start();
+    for (int64_t t = 0; t < w.taps_h; ++t) std::memcpy(row + t * run, start + t * x.wp * w.channels, run * sizeof(T));
+    std::fill(row + kk, row + ld, T{0});
   }
 }
 
-// Lowered rows are made and consumed in chunks of kChunkRows (a multiple of kRowTile) that
-// stay in the thread's cache, so the lowered operand is never written to memory whole.
+// Lowered rows are made or addressed in chunks of kChunkRows (a multiple of kRowTile) that
+// stay in the thread's cache.
 constexpr int64_t kChunkRows = 128;
 
 // e3 [N][K_out][pix] -> [K_out][N * pix].
@@ -507,27 +598,27 @@ std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
 // The column width of the int16 and 8-bit tiles: one vector per row for a narrow C.
 int64_t TileWidth(bool vnni, int64_t n) { return vnni && n <= 16 ? 16 : kColumnTile; }
 
-// The int16 tile of rows [i0, i0 + rows) (a = row i0, rows a_stride apart) and columns from j0.
-void Int16Tile(const PackedB& p, const int16_t* a, int64_t a_stride, int64_t i0, int64_t rows, int64_t j0,
-               int64_t width, int64_t n, const COut& c) {
+// The int16 tile of rows [i0, i0 + rows) and columns from j0.
+void Int16Tile(const PackedB& p, const ARows<int16_t>& a, int64_t i0, int64_t rows, int64_t j0, int64_t width,
+               int64_t n, const COut& c) {
   if (!UseVnni()) {
-    TileGeneric(p, a, a_stride, i0, rows, j0, n, c);
+    TileGeneric(p, a, i0, rows, j0, n, c);
   } else if (width == 16) {
-    TileVnni<1>(p, a, a_stride, i0, rows, j0, n, c);
+    TileVnni<1>(p, a, i0, rows, j0, n, c);
   } else {
-    TileVnni<2>(p, a, a_stride, i0, rows, j0, n, c);
+    TileVnni<2>(p, a, i0, rows, j0, n, c);
   }
 }
 
-// The 8-bit tile (see TileU8Vnni) of rows [i0, i0 + rows), a = row i0.
-void U8Tile(const uint8_t* a, int64_t ld, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows, int64_t j0,
-            int64_t width, int64_t n, const COut& c) {
+// The 8-bit tile (see TileU8Vnni) of rows [i0, i0 + rows).
+void U8Tile(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_t n_padded, int64_t i0, int64_t rows,
+            int64_t j0, int64_t width, int64_t n, const COut& c) {
   if (!UseVnni()) {
-    TileU8Generic(a, ld, bq, n_padded, i0, rows, j0, n, c);
+    TileU8Generic(a, quads, bq, n_padded, i0, rows, j0, n, c);
   } else if (width == 16) {
-    TileU8Vnni<1>(a, ld, bq, n_padded, i0, rows, j0, n, c);
+    TileU8Vnni<1>(a, quads, bq, n_padded, i0, rows, j0, n, c);
   } else {
-    TileU8Vnni<2>(a, ld, bq, n_padded, i0, rows, j0, n, c);
+    TileU8Vnni<2>(a, quads, bq, n_padded, i0, rows, j0, n, c);
   }
 }
 
@@ -568,36 +659,47 @@ void MultiplyPacked(const PackedB& p, const int16_t* a, int64_t m, int64_t n, co
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t tj = 0; tj < tiles_j; ++tj) {
     for (int64_t ti = 0; ti < tiles_i; ++ti) {
-      const int64_t i0 = ti * kRowTile;
-      Int16Tile(p, a + i0 * a_stride, a_stride, i0, std::min(kRowTile, m - i0), tj * width, width, n, c);
+      const int64_t i0 = ti * kRowTile, rows = std::min(kRowTile, m - i0);
+      Int16Tile(p, StoredRows<2>(a + i0 * a_stride, a_stride, rows, p.pairs), i0, rows, tj * width, width, n, c);
     }
   }
 }
 
-// C [rows][n] = lowered(window) * B: chunks of lowered int16 rows, each made in this thread's
-// cache and multiplied at once.
-void LoweredInt16Gemm(const Window& w, const int16_t* x_hwc, int64_t rows, const PackedB& p, int64_t n,
-                      const COut& c) {
-  const int64_t ld = p.pairs * 2, chunks = (rows + kChunkRows - 1) / kChunkRows, width = TileWidth(UseVnni(), n);
+// C [rows][n] = lowered(window w of padded source x) * B, int16 or bytes: implicit tiles when
+// the channels fill whole k-groups of kGroup, else chunks of lowered rows made in this
+// thread's cache. `tile(a, i0, rows, j0)` runs one tile.
+template <int64_t kGroup, typename T, typename Tile>
+void LoweredGemm(const Window& w, const PaddedSource<T>& x, int64_t rows, int64_t groups, int64_t n, int64_t width,
+                 Tile&& tile) {
+  const int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+  const bool implicit = w.channels % kGroup == 0;
+  const std::vector<int64_t> offset = implicit ? WindowOffsets<kGroup>(w, x) : std::vector<int64_t>();
+  const int64_t ld = groups * kGroup;
 #pragma omp parallel for schedule(static)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    thread_local std::vector<int16_t> col_buffer;  // keeps its storage: every element written
-    int16_t* col = ThreadBuffer(col_buffer, kChunkRows * ld);
     const int64_t p0 = chunk * kChunkRows, p1 = std::min(rows, p0 + kChunkRows);
-    Im2ColRows(w, x_hwc, p0, p1, col, ld);
+    T* col = nullptr;
+    if (!implicit) {
+      thread_local std::vector<T> col_buffer;  // keeps its storage: every element written
+      col = ThreadBuffer(col_buffer, kChunkRows * ld);
+      Im2ColRows(w, x, p0, p1, col, ld);
+    }
     for (int64_t j0 = 0; j0 < n; j0 += width) {
       for (int64_t i0 = p0; i0 < p1; i0 += kRowTile) {
-        Int16Tile(p, col + (i0 - p0) * ld, ld, i0, std::min(kRowTile, p1 - i0), j0, width, n, c);
+        const int64_t tile_rows = std::min(kRowTile, p1 - i0);
+        tile(implicit ? WindowRows(w, x, i0, tile_rows, offset.data())
+                      : StoredRows<kGroup>(col + (i0 - p0) * ld, ld, tile_rows, groups),
+             i0, tile_rows, j0);
       }
     }
   }
 }
 
-// B of the weight gradient, packed (k-pairs along the pixels p) straight from the lowered
-// rows of window w, widened exactly to int16: B(p, k') = lowered(p)[k'].
-PackedB PackLowered(const Window& w, const uint8_t* x_hwc, int64_t rows) {
+// B of the weight gradient, packed (k-pairs along the pixels p) from the lowered rows of
+// window w of padded source x, widened exactly to int16: B(p, k') = lowered(p)[k'].
+PackedB PackLowered(const Window& w, const PaddedSource<uint8_t>& x, int64_t rows) {
   thread_local std::vector<int16_t> b_buffer;
-  const int64_t kk = w.k();
+  const int64_t kk = w.k(), run = w.taps_w * w.channels;
   PackedB p = PackedShape(kk, rows);
   int16_t* bp = ThreadBuffer(b_buffer, p.pairs * p.n_padded * 2);
   p.b = bp;
@@ -605,13 +707,21 @@ PackedB PackLowered(const Window& w, const uint8_t* x_hwc, int64_t rows) {
   const int64_t chunks = (p.pairs + kChunkPairs - 1) / kChunkPairs, n_padded = p.n_padded;
 #pragma omp parallel for schedule(static)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    thread_local std::vector<uint8_t> col_buffer;  // keeps its storage: every element written
-    uint8_t* col = ThreadBuffer(col_buffer, kChunkRows * kk);
     const int64_t kp0 = chunk * kChunkPairs, kp1 = std::min(p.pairs, kp0 + kChunkPairs);
-    Im2ColRows(w, x_hwc, 2 * kp0, std::min(rows, 2 * kp1), col, kk);
+    WindowCursor<uint8_t> cursor(w, x, 2 * kp0);
     for (int64_t kp = kp0; kp < kp1; ++kp) {
-      const uint8_t* row0 = col + (2 * (kp - kp0)) * kk;
-      PackPair(row0, 2 * kp + 1 < rows ? row0 + kk : nullptr, kk, n_padded, bp + kp * n_padded * 2);
+      // Row 2 kp's window, then row 2 kp + 1's (none past the last row): tap row t of each
+      // is one run of taps_w * channels bytes.
+      const uint8_t* start0 = cursor.Start();
+      cursor.Next();
+      const uint8_t* start1 = 2 * kp + 1 < rows ? cursor.Start() : nullptr;
+      cursor.Next();
+      int16_t* dst = bp + kp * n_padded * 2;
+      for (int64_t t = 0; t < w.taps_h; ++t) {
+        const int64_t at = t * x.wp * w.channels;
+        PackPair(start0 + at, start1 != nullptr ? start1 + at : nullptr, run, run, dst + 2 * t * run);
+      }
+      std::fill(dst + 2 * kk, dst + 2 * n_padded, int16_t{0});  // padding columns
     }
   }
   return p;
@@ -625,38 +735,47 @@ void GemmInt16(int64_t m, int64_t n, int64_t k, const int16_t* a, const int16_t*
   MultiplyPacked(p, PadA(m, k, a), m, n, COut{.row_major = c});
 }
 
+void ChannelsLastInput::Assign(const ConvGeometry& g, const uint8_t* x0) {
+  const Window w = ConvWindow(g);
+  hp = g.in_height + w.pad_top() + w.pad_bottom();
+  wp = g.in_width + w.pad_left() + w.pad_right();
+  top = w.pad_top();
+  left = w.pad_left();
+  hwc.resize(g.batch * hp * wp * g.in_channels);
+  ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, w.pad_top(), w.pad_bottom(), w.pad_left(),
+                 w.pad_right(), hwc.data());
+}
+
+namespace {
+
+PaddedSource<uint8_t> SourceOf(const ConvGeometry& g, const ChannelsLastInput& input) {
+  return PaddedSource<uint8_t>{input.hwc.data(), g.in_channels, input.hp, input.wp, input.top, input.left};
+}
+
+}  // namespace
+
 void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, int32_t* x1, ChannelsLastInput* keep) {
   const int64_t kk = g.gemm_k(), pn = g.gemm_n(), ko_n = g.out_channels;
   // The int32 lanes are exact while K * 255 * 127 < 2^31 (the layers check K <= 8192).
   if (kk * 255 * 127 > INT32_MAX) Fail("forward GEMM: reduction length {} exceeds the int32 bound of x1", kk);
   ChannelsLastInput local;
   ChannelsLastInput& input = keep ? *keep : local;
-  input.hwc.resize(g.input_count());
-  ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, input.hwc.data());
+  input.Assign(g, x0);
   // C^T [P][K_out] = col [P][K'] * W^T: the large lowered input is the broadcast operand,
   // the small weight matrix the packed one (quads along k', zero-padded).
-  const int64_t ld = (kk + 3) / 4 * 4;
-  const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile, quads = ld / 4;
+  const int64_t quads = (kk + 3) / 4;
+  const int64_t n_padded = (ko_n + kColumnTile - 1) / kColumnTile * kColumnTile;
   std::vector<int8_t> bq(quads * n_padded * 4, 0);
   for (int64_t j = 0; j < ko_n; ++j) {
     for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + WeightIndexOfLowered(g, k)];
   }
   // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
   const COut c = NchwOut(x1, g.out_height(), g.out_width());
-  const Window w = ConvWindow(g);
-  const int64_t width = TileWidth(UseVnni(), ko_n), chunks = (pn + kChunkRows - 1) / kChunkRows;
-#pragma omp parallel for schedule(static)
-  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    thread_local std::vector<uint8_t> col_buffer;  // keeps its storage: every element written
-    uint8_t* col = ThreadBuffer(col_buffer, kChunkRows * ld);
-    const int64_t p0 = chunk * kChunkRows, p1 = std::min(pn, p0 + kChunkRows);
-    Im2ColRows(w, input.hwc.data(), p0, p1, col, ld);
-    for (int64_t j0 = 0; j0 < ko_n; j0 += width) {
-      for (int64_t i0 = p0; i0 < p1; i0 += kRowTile) {
-        U8Tile(col + (i0 - p0) * ld, ld, bq.data(), n_padded, i0, std::min(kRowTile, p1 - i0), j0, width, ko_n, c);
-      }
-    }
-  }
+  const int64_t width = TileWidth(UseVnni(), ko_n);
+  LoweredGemm<4>(ConvWindow(g), SourceOf(g, input), pn, quads, ko_n, width,
+                 [&](const ARows<uint8_t>& a, int64_t i0, int64_t rows, int64_t j0) {
+                   U8Tile(a, quads, bq.data(), n_padded, i0, rows, j0, width, ko_n, c);
+                 });
 }
 
 void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, int64_t* e4) {
@@ -670,9 +789,6 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
   // by an inserted zero and no col2im sums overlapping windows.
   const int64_t ko_n = g.out_channels, channels = g.in_channels, rs = g.kernel * g.kernel;
   const int64_t oh_n = g.out_height(), ow_n = g.out_width(), plane = g.in_height * g.in_width;
-  thread_local std::vector<int16_t> hwc_buffer;  // keeps its storage: every element written
-  int16_t* hwc = ThreadBuffer(hwc_buffer, g.output_count());
-  ToChannelsLast(g.batch, ko_n, oh_n, ow_n, e3, hwc);
   // The taps of phase `ph` along one axis: the largest such r, and how many (stride apart).
   const auto phase_taps = [&](int64_t ph) {
     int64_t r_max = -1, count = 0;
@@ -683,6 +799,14 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     }
     return std::pair<int64_t, int64_t>{r_max, count};
   };
+  // The windows of the phases that some tap reaches (others are zero), and the margins of
+  // zeros e3 needs for all of them.
+  struct Phase {
+    int64_t ph, pw, r_max, s_max;
+    Window w;
+  };
+  std::vector<Phase> phases;
+  int64_t top = 0, bottom = 0, left = 0, right = 0;
   for (int64_t ph = 0; ph < g.stride; ++ph) {
     for (int64_t pw = 0; pw < g.stride; ++pw) {
       const int64_t grid_h = (g.in_height - ph + g.stride - 1) / g.stride;
@@ -704,24 +828,39 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
       // + t, likewise j) at r = r_max - t stride, s = s_max - u stride.
       const Window w{ko_n, oh_n, ow_n, grid_h, grid_w, 1, (ph + g.pad - r_max) / g.stride,
                      (pw + g.pad - s_max) / g.stride, taps_h, taps_w};
-      // w_t [C][(t taps_w + u) K_out + ko] = W[ko][c][r][s], the B operand ([n][k] layout).
-      const int64_t kk = w.k();
-      std::vector<int16_t> w_t(channels * kk);
-      for (int64_t c = 0; c < channels; ++c) {
-        for (int64_t t = 0; t < taps_h; ++t) {
-          for (int64_t u = 0; u < taps_w; ++u) {
-            const int64_t r = r_max - t * g.stride, s = s_max - u * g.stride;
-            for (int64_t ko = 0; ko < ko_n; ++ko) {
-              w_t[c * kk + (t * taps_w + u) * ko_n + ko] = wq[(ko * channels + c) * rs + r * g.kernel + s];
-            }
+      phases.push_back({ph, pw, r_max, s_max, w});
+      top = std::max(top, w.pad_top());
+      bottom = std::max(bottom, w.pad_bottom());
+      left = std::max(left, w.pad_left());
+      right = std::max(right, w.pad_right());
+    }
+  }
+  thread_local std::vector<int16_t> hwc_buffer;  // keeps its storage: every element written
+  int16_t* hwc = ThreadBuffer(hwc_buffer, g.batch * (oh_n + top + bottom) * (ow_n + left + right) * ko_n);
+  const PaddedSource<int16_t> x = ToChannelsLast(g.batch, ko_n, oh_n, ow_n, e3, top, bottom, left, right, hwc);
+  for (const Phase& phase : phases) {
+    const Window& w = phase.w;
+    // w_t [C][(t taps_w + u) K_out + ko] = W[ko][c][r][s], the B operand ([n][k] layout).
+    const int64_t kk = w.k();
+    std::vector<int16_t> w_t(channels * kk);
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t t = 0; t < w.taps_h; ++t) {
+        for (int64_t u = 0; u < w.taps_w; ++u) {
+          const int64_t r = phase.r_max - t * g.stride, s = phase.s_max - u * g.stride;
+          for (int64_t ko = 0; ko < ko_n; ++ko) {
+            w_t[c * kk + (t * w.taps_w + u) * ko_n + ko] = wq[(ko * channels + c) * rs + r * g.kernel + s];
           }
         }
       }
-      const PackedB p = PackB(channels, kk, w_t.data(), BLayout::kNK, kk);
-      const COut c{.nchw64 = e4, .grid_w = grid_w, .grid_pix = grid_h * grid_w, .plane_w = g.in_width,
-                   .plane_pix = plane, .step = g.stride, .origin = ph * g.in_width + pw};
-      LoweredInt16Gemm(w, hwc, g.batch * grid_h * grid_w, p, channels, c);
     }
+    const PackedB p = PackB(channels, kk, w_t.data(), BLayout::kNK, kk);
+    const COut c{.nchw64 = e4, .grid_w = w.out_w, .grid_pix = w.out_h * w.out_w, .plane_w = g.in_width,
+                 .plane_pix = plane, .step = g.stride, .origin = phase.ph * g.in_width + phase.pw};
+    const int64_t width = TileWidth(UseVnni(), channels);
+    LoweredGemm<2>(w, x, g.batch * w.out_h * w.out_w, p.pairs, channels, width,
+                   [&](const ARows<int16_t>& a, int64_t i0, int64_t rows, int64_t j0) {
+                     Int16Tile(p, a, i0, rows, j0, width, channels, c);
+                   });
   }
 }
 
@@ -730,8 +869,7 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
   const int64_t kk = g.gemm_k(), pn = g.gemm_n();
   ChannelsLastInput local;
   if (input == nullptr) {
-    local.hwc.resize(g.input_count());
-    ToChannelsLast(g.batch, g.in_channels, g.in_height, g.in_width, x0, local.hwc.data());
+    local.Assign(g, x0);
     input = &local;
   }
   const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
@@ -739,7 +877,7 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
   // product is weight index k of g_W.
   std::vector<int64_t> column_of(kk);
   for (int64_t k = 0; k < kk; ++k) column_of[k] = WeightIndexOfLowered(g, k);
-  const PackedB p = PackLowered(ConvWindow(g), input->hwc.data(), pn);
+  const PackedB p = PackLowered(ConvWindow(g), SourceOf(g, *input), pn);
   MultiplyPacked(p, PadA(g.out_channels, pn, e3_cm.data()), g.out_channels, kk,
                  COut{.row_major = g_w, .column_of = column_of.data()});
 }

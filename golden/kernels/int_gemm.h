@@ -33,12 +33,16 @@ inline void GemmInt16ABt(int64_t m, int64_t n, int64_t k, const int16_t* a, cons
   GemmInt16(m, n, k, a, b, BLayout::kNK, c);
 }
 
-// The input of a conv in channels-last order ([N][H][W][C], the activation bytes), kept from
+// The input of a conv in channels-last order (the activation bytes, padded), kept from
 // the forward pass for the weight gradient. The integer kernels lower it channels-last, with
 // the lowered column index k' = (r S + s) C + c instead of the weight order of
 // conv_geometry.h: a reordering of exact sums (docs/numerics.md, section 10).
 struct ChannelsLastInput {
+  // [N][hp][wp][C]: image pixel (h, w) at (h + top, w + left), zeros around it wide enough
+  // for every window of the conv.
   std::vector<uint8_t> hwc;
+  int64_t hp = 0, wp = 0, top = 0, left = 0;
+  void Assign(const ConvGeometry& g, const uint8_t* x0);  // x0 [N][C][H][W]
 };
 
 // Forward: x1 = W_q * x0 (lowered, see conv_geometry.h). x0 [N][C][H][W] unsigned

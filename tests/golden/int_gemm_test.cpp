@@ -240,6 +240,9 @@ const std::vector<ConvGeometry> kGeometries = {
     // The error's stride phases: 5x5 stride 2, an even kernel, stride 3 with a 1x1 kernel
     // (phases no tap reaches), a 4x4 kernel at stride 3.
     {2, 3, 9, 8, 4, 5, 2, 2}, {2, 2, 7, 7, 3, 2, 2, 0}, {2, 3, 10, 11, 2, 1, 3, 0}, {3, 2, 8, 9, 3, 4, 3, 1},
+    // Channel counts that fill whole k-quads (the forward's implicit lowering, no im2col) at
+    // strides 2 and 3, with even and odd kernels and pads.
+    {2, 8, 9, 11, 6, 3, 2, 1}, {2, 4, 10, 7, 4, 1, 2, 0}, {2, 8, 7, 9, 5, 2, 2, 0}, {1, 12, 6, 6, 8, 4, 3, 1},
 };
 
 TEST(IntConv, MatchesDirectConvolution) {
