@@ -479,8 +479,16 @@ PaddedSource<T> ToChannelsLast(int64_t batch, int64_t channels, int64_t height, 
                                int64_t top, int64_t bottom, int64_t left, int64_t right, T* out) {
   const PaddedSource<T> source{out, channels, height + top + bottom, width + left + right, top, left};
   const int64_t pix = height * width, q_blocks = (pix + 7) / 8, row = source.wp * channels;
-  const auto pixel = [&](int64_t n, int64_t q) {
-    return out + ((n * source.hp + q / width + top) * source.wp + q % width + left) * channels;
+  // Pixel q of image n in the padded layout: one division per block of eight pixels.
+  const auto pixels = [&](int64_t n, int64_t q0, int64_t count, T* (&dst)[8]) {
+    int64_t h = q0 / width, w = q0 % width;
+    for (int64_t i = 0; i < count; ++i) {
+      dst[i] = out + ((n * source.hp + h + top) * source.wp + w + left) * channels;
+      if (++w == width) {
+        w = 0;
+        ++h;
+      }
+    }
   };
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < batch; ++n) {  // the margins
@@ -497,17 +505,18 @@ PaddedSource<T> ToChannelsLast(int64_t batch, int64_t channels, int64_t height, 
     for (int64_t qb = 0; qb < q_blocks; ++qb) {
       const T* src = in + n * channels * pix;
       const int64_t q0 = qb * 8, q1 = std::min(pix, q0 + 8);
+      T* dst[8];
+      pixels(n, q0, q1 - q0, dst);
       int64_t c = 0;
       if (q1 - q0 == 8) {
-        T* dst[8];
-        for (int64_t i = 0; i < 8; ++i) dst[i] = pixel(n, q0 + i);
         for (; c + 8 <= channels; c += 8) {
-          TransposeBlock8(src + c * pix + q0, pix, dst);
-          for (T*& d : dst) d += 8;
+          T* const block[8] = {dst[0] + c, dst[1] + c, dst[2] + c, dst[3] + c,
+                               dst[4] + c, dst[5] + c, dst[6] + c, dst[7] + c};
+          TransposeBlock8(src + c * pix + q0, pix, block);
         }
       }
       for (; c < channels; ++c) {
-        for (int64_t q = q0; q < q1; ++q) pixel(n, q)[c] = src[c * pix + q];
+        for (int64_t q = q0; q < q1; ++q) dst[q - q0][c] = src[c * pix + q];
       }
     }
   }
