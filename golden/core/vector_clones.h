@@ -53,6 +53,10 @@ inline bool UseAvx512Rows() {
   return use;
 }
 
+// Rows shorter than this run mostly in the scalar remainder of a plain loop that GCC
+// vectorises over 64 byte-sized elements per step.
+inline constexpr int64_t kShortRow = 64;
+
 // The lanes of the step at element i of a row of count elements.
 OCTET_AVX512_ROWS inline __mmask8 LanesFrom(int64_t i, int64_t count) {
   return count - i >= 8 ? __mmask8{0xff} : static_cast<__mmask8>((1u << (count - i)) - 1);

@@ -190,6 +190,35 @@ void SumRowAvx512(const int32_t* xs, int64_t count, int64_t& s1, u128& s2, int32
   hi = static_cast<int32_t>(_mm512_reduce_max_epi64(high));
 }
 
+// GradientSumsRow on AVX-512, sixteen elements per step: e2 and the products e1 x2 (|e1 x2|
+// < 2^30) in int32 lanes, the sums in int64 lanes. For short rows only (kShortRow): on long
+// ones the plain vectorised loop measured faster.
+OCTET_AVX512_ROWS
+void GradientSumsRowAvx512(const int8_t* e1, const int32_t* x2, int64_t count, int64_t gamma, int32_t* e2,
+                           int64_t& sum_e1, int64_t& sum_e1x2, uint32_t& max_e1, uint32_t& max_x2) {
+  const __m512i gamma_v = _mm512_set1_epi32(static_cast<int32_t>(gamma));  // |gamma_q| < 2^15
+  __m512i s_e = _mm512_setzero_si512(), s_ex = _mm512_setzero_si512();
+  __m512i m_e = _mm512_set1_epi32(static_cast<int32_t>(max_e1)), m_x = _mm512_set1_epi32(static_cast<int32_t>(max_x2));
+  for (int64_t i = 0; i < count; i += 16) {
+    const __mmask16 lanes =
+        count - i >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (count - i)) - 1);
+    const __m512i e = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, e1 + i));  // 0 in unused lanes
+    const __m512i x = _mm512_maskz_loadu_epi32(lanes, x2 + i);
+    _mm512_mask_storeu_epi32(e2 + i, lanes, _mm512_mullo_epi32(e, gamma_v));  // |e2| < 2^7 * 2^15
+    const __m512i ex = _mm512_mullo_epi32(e, x);
+    s_e = _mm512_add_epi64(s_e, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(e)),
+                                                 _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(e, 1))));
+    s_ex = _mm512_add_epi64(s_ex, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(ex)),
+                                                   _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(ex, 1))));
+    m_e = _mm512_max_epu32(m_e, _mm512_abs_epi32(e));  // unsigned: |INT32_MIN| as 2^31
+    m_x = _mm512_max_epu32(m_x, _mm512_abs_epi32(x));
+  }
+  sum_e1 += _mm512_reduce_add_epi64(s_e);
+  sum_e1x2 += _mm512_reduce_add_epi64(s_ex);
+  max_e1 = _mm512_reduce_max_epu32(m_e);
+  max_x2 = _mm512_reduce_max_epu32(m_x);
+}
+
 // NormalizeRow on AVX-512.
 OCTET_AVX512_ROWS
 void NormalizeRowAvx512(const int32_t* x1, int64_t count, int x1_shift, int64_t mu_aligned, int num_shift,
@@ -346,7 +375,11 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
     uint32_t max_e1 = 0, max_x2 = 0;  // max |e1|, max |x2|, for the fast path below
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
-      GradientSumsRow(e1 + base, x2 + base, shape.pixels, gamma, e2 + base, sum_e1, sum_e1x2, max_e1, max_x2);
+      if (UseAvx512Rows() && shape.pixels < kShortRow) {
+        GradientSumsRowAvx512(e1 + base, x2 + base, shape.pixels, gamma, e2 + base, sum_e1, sum_e1x2, max_e1, max_x2);
+      } else {
+        GradientSumsRow(e1 + base, x2 + base, shape.pixels, gamma, e2 + base, sum_e1, sum_e1x2, max_e1, max_x2);
+      }
     }
     g_gamma[c] = sum_e1x2;
     g_beta[c] = sum_e1;

@@ -79,6 +79,48 @@ void MaskRow(const uint8_t* pass, const int8_t* e0, int64_t count, int8_t* e1) {
   for (int64_t i = 0; i < count; ++i) e1[i] = pass[i] ? e0[i] : 0;
 }
 
+// GCC 12 warns that the conversion intrinsics read an "uninitialized" value inside its own
+// headers (a false positive: every vector is set before use).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+// One short row of ScaleOffsetActivate on AVX-512 (vector_clones.h, kShortRow): x3 = gamma
+// x2 + offset, plus the residual or the shifted identity if given, then x4 and the ReLU
+// mask if x4 is given (Activate lane by lane: RHE shift by 0 < a_shift < 63, clip, mask).
+OCTET_AVX512_ROWS
+void ScaleOffsetActivateRowAvx512(const int32_t* x2, const int64_t* residual, const uint8_t* identity,
+                                  int identity_shift, int64_t count, int64_t gamma, int64_t offset, int a_shift,
+                                  int64_t a_max, int64_t* x3, uint8_t* x4, uint8_t* pass) {
+  const __m512i gamma_v = _mm512_set1_epi64(gamma), offset_v = _mm512_set1_epi64(offset);
+  const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512(), a_max_v = _mm512_set1_epi64(a_max);
+  const __m512i low_bits = _mm512_set1_epi64((int64_t{1} << a_shift) - 1);
+  const __m512i half = _mm512_set1_epi64(int64_t{1} << (a_shift - 1));
+  const __m128i a_count = _mm_cvtsi32_si128(a_shift), identity_count = _mm_cvtsi32_si128(identity_shift);
+  for (int64_t i = 0; i < count; i += 8) {
+    const __mmask8 lanes = LanesFrom(i, count);
+    const __m512i x = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(lanes, x2 + i));
+    __m512i v = _mm512_add_epi64(_mm512_mul_epi32(gamma_v, x), offset_v);  // |gamma_q| < 2^15: exact
+    if (residual != nullptr) v = _mm512_add_epi64(v, _mm512_maskz_loadu_epi64(lanes, residual + i));
+    if (identity != nullptr) {
+      const __m512i id = _mm512_cvtepu8_epi64(_mm_maskz_loadu_epi8(lanes, identity + i));
+      v = _mm512_add_epi64(v, _mm512_sll_epi64(id, identity_count));
+    }
+    _mm512_mask_storeu_epi64(x3 + i, lanes, v);
+    if (x4 == nullptr) continue;
+    // a = RHE(x3 / 2^a_shift): the floor, plus one above half or at half with an odd floor.
+    const __m512i floor = _mm512_sra_epi64(v, a_count), rest = _mm512_and_si512(v, low_bits);
+    const __mmask8 up = _mm512_cmpgt_epi64_mask(rest, half) |
+                        (_mm512_cmpeq_epi64_mask(rest, half) & _mm512_test_epi64_mask(floor, one));
+    const __m512i a = _mm512_mask_add_epi64(floor, up, floor, one);
+    _mm_mask_storeu_epi8(x4 + i, lanes, _mm512_cvtepi64_epi8(_mm512_min_epi64(_mm512_max_epi64(a, zero), a_max_v)));
+    const __mmask8 passes = _mm512_cmpgt_epi64_mask(v, zero) & _mm512_cmple_epi64_mask(a, a_max_v);
+    _mm_mask_storeu_epi8(pass + i, lanes, _mm_maskz_mov_epi8(passes, _mm_set1_epi8(1)));
+  }
+}
+
+#pragma GCC diagnostic pop
+
 // Element-wise passes over a whole tensor run in rows of kRow elements (the last one
 // shorter or empty), each row one call of a kernel.
 constexpr int64_t kRow = 16384;
@@ -108,10 +150,18 @@ void ScaleOffsetActivate(const Scheme& s, const BnShape& shape, const int32_t* x
                          const uint8_t* identity) {
   const ActivationConstants k(s);
   const int identity_shift = s.frac_x3() - s.frac_A();  // exact: frac_x3 >= frac_A (checked by QuantLayer)
+  // Short rows (kShortRow) on AVX-512; on long ones the plain vectorised loops measured as fast.
+  const bool short_rows = UseAvx512Rows() && shape.pixels < kShortRow && k.a_shift > 0 && k.a_shift < 63;
 #pragma omp parallel for schedule(static)
   for (int64_t nc = 0; nc < shape.batch * shape.channels; ++nc) {
     const int64_t c = nc % shape.channels;
     const int64_t i0 = nc * shape.pixels;
+    if (short_rows) {
+      ScaleOffsetActivateRowAvx512(x2 + i0, residual ? residual + i0 : nullptr, identity ? identity + i0 : nullptr,
+                                   identity_shift, shape.pixels, gamma_q[c], k.Offset(beta_q[c]), k.a_shift, k.a_max,
+                                   x3 + i0, x4 ? x4 + i0 : nullptr, x4 ? relu_pass + i0 : nullptr);
+      continue;
+    }
     if (identity != nullptr) {
       ScaleShiftIdentityRow(x2 + i0, identity + i0, identity_shift, shape.pixels, gamma_q[c], k.Offset(beta_q[c]), x3 + i0);
     } else {
