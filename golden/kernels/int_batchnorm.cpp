@@ -163,55 +163,67 @@ OCTET_AVX512_ROWS inline __m512i RoundHalfEvenFromEstimate8(__m512i q, __m512i r
   return _mm512_mask_add_epi64(q, up, q, one);
 }
 
-// SumRow on AVX-512: S1 and the range in int64 lanes; the squares (|x1| < 2^28, so each is
-// below 2^56) in uint64 lanes that are added into S2 every 32 steps, before a lane could
-// reach 2^64.
+// SumRow on AVX-512 over `rows` rows of one channel (stride elements apart), reduced once:
+// S1 and the range in int64 lanes; the squares (|x1| < 2^28, so each is below 2^56) in
+// uint64 lanes that are added into S2 every 32 steps, before a lane could reach 2^64.
 OCTET_AVX512_ROWS
-void SumRowAvx512(const int32_t* xs, int64_t count, int64_t& s1, u128& s2, int32_t& lo, int32_t& hi) {
-  __m512i sum = _mm512_setzero_si512();
+void SumRowsAvx512(const int32_t* xs, int64_t rows, int64_t stride, int64_t count, int64_t& s1, u128& s2, int32_t& lo,
+                   int32_t& hi) {
+  __m512i sum = _mm512_setzero_si512(), squares = _mm512_setzero_si512();
   __m512i low = _mm512_set1_epi64(lo), high = _mm512_set1_epi64(hi);
-  for (int64_t i0 = 0; i0 < count; i0 += 8 * 32) {
-    const int64_t i1 = std::min(count, i0 + 8 * 32);
-    __m512i squares = _mm512_setzero_si512();
-    for (int64_t i = i0; i < i1; i += 8) {
-      const __mmask8 lanes = LanesFrom(i, i1);
-      const __m512i x = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(lanes, xs + i));  // 0 in unused lanes
+  int steps = 0;
+  alignas(64) uint64_t parts[8];
+  for (int64_t row = 0; row < rows; ++row) {
+    const int32_t* x_row = xs + row * stride;
+    for (int64_t i = 0; i < count; i += 8) {
+      const __mmask8 lanes = LanesFrom(i, count);
+      const __m512i x = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(lanes, x_row + i));  // 0 in unused lanes
       sum = _mm512_add_epi64(sum, x);
       squares = _mm512_add_epi64(squares, _mm512_mul_epi32(x, x));
       low = _mm512_mask_min_epi64(low, lanes, low, x);
       high = _mm512_mask_max_epi64(high, lanes, high, x);
+      if (++steps == 32) {
+        _mm512_store_si512(parts, squares);
+        for (const uint64_t part : parts) s2 += part;
+        squares = _mm512_setzero_si512();
+        steps = 0;
+      }
     }
-    alignas(64) uint64_t parts[8];
-    _mm512_store_si512(parts, squares);
-    for (const uint64_t part : parts) s2 += part;
   }
+  _mm512_store_si512(parts, squares);
+  for (const uint64_t part : parts) s2 += part;
   s1 += _mm512_reduce_add_epi64(sum);
   lo = static_cast<int32_t>(_mm512_reduce_min_epi64(low));
   hi = static_cast<int32_t>(_mm512_reduce_max_epi64(high));
 }
 
-// GradientSumsRow on AVX-512, sixteen elements per step: e2 and the products e1 x2 (|e1 x2|
-// < 2^30) in int32 lanes, the sums in int64 lanes. For short rows only (kShortRow): on long
-// ones the plain vectorised loop measured faster.
+// GradientSumsRow on AVX-512 over `rows` rows of one channel (stride elements apart), reduced
+// once, sixteen elements per step: e2 and the products e1 x2 (|e1 x2| < 2^30) in int32
+// lanes, the sums in int64 lanes. For short rows only (kShortRow): on long ones the plain
+// vectorised loop measured faster.
 OCTET_AVX512_ROWS
-void GradientSumsRowAvx512(const int8_t* e1, const int32_t* x2, int64_t count, int64_t gamma, int32_t* e2,
-                           int64_t& sum_e1, int64_t& sum_e1x2, uint32_t& max_e1, uint32_t& max_x2) {
+void GradientSumsRowsAvx512(const int8_t* e1, const int32_t* x2, int64_t rows, int64_t stride, int64_t count,
+                            int64_t gamma, int32_t* e2, int64_t& sum_e1, int64_t& sum_e1x2, uint32_t& max_e1,
+                            uint32_t& max_x2) {
   const __m512i gamma_v = _mm512_set1_epi32(static_cast<int32_t>(gamma));  // |gamma_q| < 2^15
   __m512i s_e = _mm512_setzero_si512(), s_ex = _mm512_setzero_si512();
   __m512i m_e = _mm512_set1_epi32(static_cast<int32_t>(max_e1)), m_x = _mm512_set1_epi32(static_cast<int32_t>(max_x2));
-  for (int64_t i = 0; i < count; i += 16) {
-    const __mmask16 lanes =
-        count - i >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (count - i)) - 1);
-    const __m512i e = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, e1 + i));  // 0 in unused lanes
-    const __m512i x = _mm512_maskz_loadu_epi32(lanes, x2 + i);
-    _mm512_mask_storeu_epi32(e2 + i, lanes, _mm512_mullo_epi32(e, gamma_v));  // |e2| < 2^7 * 2^15
-    const __m512i ex = _mm512_mullo_epi32(e, x);
-    s_e = _mm512_add_epi64(s_e, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(e)),
-                                                 _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(e, 1))));
-    s_ex = _mm512_add_epi64(s_ex, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(ex)),
-                                                   _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(ex, 1))));
-    m_e = _mm512_max_epu32(m_e, _mm512_abs_epi32(e));  // unsigned: |INT32_MIN| as 2^31
-    m_x = _mm512_max_epu32(m_x, _mm512_abs_epi32(x));
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t base = row * stride;
+    for (int64_t i = 0; i < count; i += 16) {
+      const __mmask16 lanes =
+          count - i >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (count - i)) - 1);
+      const __m512i e = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, e1 + base + i));  // 0 in unused lanes
+      const __m512i x = _mm512_maskz_loadu_epi32(lanes, x2 + base + i);
+      _mm512_mask_storeu_epi32(e2 + base + i, lanes, _mm512_mullo_epi32(e, gamma_v));  // |e2| < 2^7 * 2^15
+      const __m512i ex = _mm512_mullo_epi32(e, x);
+      s_e = _mm512_add_epi64(s_e, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(e)),
+                                                   _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(e, 1))));
+      s_ex = _mm512_add_epi64(s_ex, _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(ex)),
+                                                     _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(ex, 1))));
+      m_e = _mm512_max_epu32(m_e, _mm512_abs_epi32(e));  // unsigned: |INT32_MIN| as 2^31
+      m_x = _mm512_max_epu32(m_x, _mm512_abs_epi32(x));
+    }
   }
   sum_e1 += _mm512_reduce_add_epi64(s_e);
   sum_e1x2 += _mm512_reduce_add_epi64(s_ex);
@@ -281,10 +293,11 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     int64_t s1 = 0;
     u128 s2 = 0;
     int32_t x1_lo = INT32_MAX, x1_hi = INT32_MIN;
-    for (int64_t b = 0; b < shape.batch; ++b) {
-      if (UseAvx512Rows()) {
-        SumRowAvx512(x1 + (b * shape.channels + c) * shape.pixels, shape.pixels, s1, s2, x1_lo, x1_hi);
-      } else {
+    if (UseAvx512Rows()) {
+      SumRowsAvx512(x1 + c * shape.pixels, shape.batch, shape.channels * shape.pixels, shape.pixels, s1, s2, x1_lo,
+                    x1_hi);
+    } else {
+      for (int64_t b = 0; b < shape.batch; ++b) {
         SumRow(x1 + (b * shape.channels + c) * shape.pixels, shape.pixels, s1, s2, x1_lo, x1_hi);
       }
     }
@@ -373,11 +386,13 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
     const int64_t gamma = gamma_q[c];
     int64_t sum_e1 = 0, sum_e1x2 = 0;
     uint32_t max_e1 = 0, max_x2 = 0;  // max |e1|, max |x2|, for the fast path below
-    for (int64_t b = 0; b < shape.batch; ++b) {
-      const int64_t base = (b * shape.channels + c) * shape.pixels;
-      if (UseAvx512Rows() && shape.pixels < kShortRow) {
-        GradientSumsRowAvx512(e1 + base, x2 + base, shape.pixels, gamma, e2 + base, sum_e1, sum_e1x2, max_e1, max_x2);
-      } else {
+    if (UseAvx512Rows() && shape.pixels < kShortRow) {
+      const int64_t base = c * shape.pixels, stride = shape.channels * shape.pixels;
+      GradientSumsRowsAvx512(e1 + base, x2 + base, shape.batch, stride, shape.pixels, gamma, e2 + base, sum_e1,
+                             sum_e1x2, max_e1, max_x2);
+    } else {
+      for (int64_t b = 0; b < shape.batch; ++b) {
+        const int64_t base = (b * shape.channels + c) * shape.pixels;
         GradientSumsRow(e1 + base, x2 + base, shape.pixels, gamma, e2 + base, sum_e1, sum_e1x2, max_e1, max_x2);
       }
     }
