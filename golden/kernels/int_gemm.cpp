@@ -490,19 +490,18 @@ PaddedSource<T> ToChannelsLast(int64_t batch, int64_t channels, int64_t height, 
       }
     }
   };
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < batch; ++n) {  // the margins
-    T* image = out + n * source.hp * row;
-    std::fill_n(image, top * row, T{0});
-    std::fill_n(image + (top + height) * row, bottom * row, T{0});
-    for (int64_t h = top; h < top + height; ++h) {
-      std::fill_n(image + h * row, left * channels, T{0});
-      std::fill_n(image + h * row + (left + width) * channels, right * channels, T{0});
-    }
-  }
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t qb = 0; qb < q_blocks; ++qb) {
+      if (qb == 0) {  // the image's margins, with its first block
+        T* image = out + n * source.hp * row;
+        std::fill_n(image, top * row, T{0});
+        std::fill_n(image + (top + height) * row, bottom * row, T{0});
+        for (int64_t h = top; h < top + height; ++h) {
+          std::fill_n(image + h * row, left * channels, T{0});
+          std::fill_n(image + h * row + (left + width) * channels, right * channels, T{0});
+        }
+      }
       const T* src = in + n * channels * pix;
       const int64_t q0 = qb * 8, q1 = std::min(pix, q0 + 8);
       T* dst[8];
