@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "golden/core/error.h"
+#include "golden/core/vector_clones.h"
 
 namespace octet::fl {
 namespace {
@@ -21,10 +22,11 @@ constexpr int64_t kParallelMin = int64_t{1} << 15;
 // with unit column stride. Every C element is one sequential sum over l = 0..k-1, starting
 // from its old value (accumulate) or from zero. Blocking over l stores the partial sum in C
 // and reloads it, which is exact, so the result is bitwise that of the naive triple loop
-// (ISO C++ mode keeps GCC at -ffp-contract=off: no fused multiply-adds either way).
+// (this file is compiled with -ffp-contract=off: no fused multiply-adds in any clone).
 
 // Register tile: kMr rows x kNr columns of accumulators = 8 SSE registers, the baseline
-// x86-64 ISA the project is compiled for. The unit-stride j loop is what GCC vectorizes.
+// x86-64 ISA the project is compiled for; the AVX-512 clone (vector_clones.h) runs the same
+// lanes in wider registers. The unit-stride j loop is what GCC vectorizes.
 constexpr int64_t kMr = 4;
 template <typename Real>
 constexpr int64_t kNr = 32 / sizeof(Real);
@@ -80,7 +82,7 @@ void EdgeKernel(int64_t mr, int64_t nr, int64_t kc, const Real* a, int64_t a_rs,
 
 // Single-threaded blocked GEMM (callers parallelise over independent C blocks).
 template <typename Real>
-void Gemm(int64_t m, int64_t n, int64_t k, const Real* a, int64_t a_rs, int64_t a_cs,
+OCTET_VECTOR_CLONES void Gemm(int64_t m, int64_t n, int64_t k, const Real* a, int64_t a_rs, int64_t a_cs,
           const Real* b, int64_t ldb, Real* c, int64_t ldc, bool accumulate) {
   constexpr int64_t nr = kNr<Real>;
   if (k == 0 && !accumulate) {
@@ -310,7 +312,7 @@ constexpr int64_t kBnGroup = 4;
 
 // Channels [ch0, ch0 + G) of BatchNormForward.
 template <typename Real, int64_t G>
-void BatchNormForwardGroup(int64_t n, int64_t c, int64_t hw, int64_t ch0, const Real* x, const Real* gamma,
+OCTET_VECTOR_CLONES void BatchNormForwardGroup(int64_t n, int64_t c, int64_t hw, int64_t ch0, const Real* x, const Real* gamma,
                            const Real* beta, Real eps, Real* y, Real* x_hat, Real* mean_out, Real* inv_std_out) {
   const Real count = static_cast<Real>(n * hw);
   Real sum[G] = {}, mean[G], square_sum[G] = {}, inv_std[G];
@@ -374,7 +376,7 @@ void BatchNormForward(int64_t n, int64_t c, int64_t hw, const Real* x, const Rea
 
 // Channels [ch0, ch0 + G) of BatchNormBackward.
 template <typename Real, int64_t G>
-void BatchNormBackwardGroup(int64_t n, int64_t c, int64_t hw, int64_t ch0, const Real* dy, const Real* gamma,
+OCTET_VECTOR_CLONES void BatchNormBackwardGroup(int64_t n, int64_t c, int64_t hw, int64_t ch0, const Real* dy, const Real* gamma,
                             const BatchNormCache<Real>& cache, Real* dx, Real* dgamma, Real* dbeta) {
   const Real count = static_cast<Real>(n * hw);
   const Real* x_hat = cache.x_hat.data();
