@@ -814,6 +814,7 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
     Window w;
   };
   std::vector<Phase> phases;
+  std::vector<char> reached(g.stride * g.stride, 0);  // phase (ph, pw) at ph stride + pw
   int64_t top = 0, bottom = 0, left = 0, right = 0;
   for (int64_t ph = 0; ph < g.stride; ++ph) {
     for (int64_t pw = 0; pw < g.stride; ++pw) {
@@ -822,16 +823,8 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
       if (grid_h <= 0 || grid_w <= 0) continue;
       const auto [r_max, taps_h] = phase_taps(ph);
       const auto [s_max, taps_w] = phase_taps(pw);
-      if (taps_h == 0 || taps_w == 0) {  // no tap reaches these pixels: e4 is 0 there
-#pragma omp parallel for collapse(2) schedule(static)
-        for (int64_t nc = 0; nc < g.batch * channels; ++nc) {
-          for (int64_t i = 0; i < grid_h; ++i) {
-            int64_t* row = e4 + nc * plane + (ph + g.stride * i) * g.in_width + pw;
-            for (int64_t j = 0; j < grid_w; ++j) row[g.stride * j] = 0;
-          }
-        }
-        continue;
-      }
+      if (taps_h == 0 || taps_w == 0) continue;  // no tap reaches these pixels: e4 is 0 there
+      reached[ph * g.stride + pw] = 1;
       // Lowered row (image, i, j), tap (t, u) reads e3 pixel (i + (ph + pad - r_max) / stride
       // + t, likewise j) at r = r_max - t stride, s = s_max - u stride.
       const Window w{ko_n, oh_n, ow_n, grid_h, grid_w, 1, (ph + g.pad - r_max) / g.stride,
@@ -841,6 +834,20 @@ void ConvErrorInt(const ConvGeometry& g, const int8_t* wq, const int16_t* e3, in
       bottom = std::max(bottom, w.pad_bottom());
       left = std::max(left, w.pad_left());
       right = std::max(right, w.pad_right());
+    }
+  }
+  if (std::find(reached.begin(), reached.end(), 0) != reached.end()) {
+    // The pixels of the phases no tap reaches are 0, set in one pass over e4.
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t nc = 0; nc < g.batch * channels; ++nc) {
+      for (int64_t h = 0; h < g.in_height; ++h) {
+        int64_t* row = e4 + nc * plane + h * g.in_width;
+        const char* phase_row = reached.data() + (h % g.stride) * g.stride;
+        for (int64_t pw = 0; pw < g.stride; ++pw) {
+          if (phase_row[pw] != 0) continue;
+          for (int64_t w = pw; w < g.in_width; w += g.stride) row[w] = 0;
+        }
+      }
     }
   }
   thread_local std::vector<int16_t> hwc_buffer;  // keeps its storage: every element written
