@@ -1,5 +1,6 @@
-// Geometry of a 2-D convolution and its lowering to GEMM (im2col). Shared by the float
-// and integer kernels so both lower in exactly the same order.
+// Geometry of a 2-D convolution and its lowering to GEMM (im2col). The float kernels and
+// the SystemC model lower in the order below; the golden integer kernels lower
+// channels-last instead, a reordering of exact integer sums (int_gemm.cpp).
 //
 // Lowering order (documented in docs/numerics.md): the column index k of the lowered
 // input runs over (c, r, s) with s fastest: k = (c * R + r) * S + s, which matches the
