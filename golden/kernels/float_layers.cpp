@@ -308,7 +308,7 @@ void Conv2dBackward(const ConvGeometry& g, const Real* x, const Real* w, const R
 // run the sums of kBnGroup channels side by side: independent chains, each in its own
 // channel's order, so the bits are those of one channel at a time.
 
-constexpr int64_t kBnGroup = 4;
+constexpr int64_t kBnGroup = 8;
 
 // Channels [ch0, ch0 + G) of BatchNormForward.
 template <typename Real, int64_t G>
