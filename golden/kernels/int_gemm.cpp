@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <type_traits>
 #include <utility>
 
 #include "golden/core/error.h"
@@ -38,18 +37,6 @@ struct COut {
   int64_t* nchw64 = nullptr;
   int64_t grid_w = 1, grid_pix = 1, plane_w = 1, plane_pix = 1, step = 1, origin = 0;
 };
-
-// C rows over the pixels of height x width planes, written NCHW.
-template <typename T>
-COut NchwOut(T* out, int64_t height, int64_t width) {
-  COut c{.grid_w = width, .grid_pix = height * width, .plane_w = width, .plane_pix = height * width};
-  if constexpr (std::is_same_v<T, int32_t>) {
-    c.nchw32 = out;
-  } else {
-    c.nchw64 = out;
-  }
-  return c;
-}
 
 // The packed operands live in per-thread buffers that keep their storage from one GEMM to
 // the next (GEMMs run on the calling thread's buffers; nested calls from a parallel loop
@@ -778,7 +765,8 @@ void ConvForwardInt(const ConvGeometry& g, const uint8_t* x0, const int8_t* wq, 
     for (int64_t k = 0; k < kk; ++k) bq[((k / 4) * n_padded + j) * 4 + k % 4] = wq[j * kk + WeightIndexOfLowered(g, k)];
   }
   // C^T rows run over (image, pixel): the tiles write x1 [N][K_out][OH][OW] directly.
-  const COut c = NchwOut(x1, g.out_height(), g.out_width());
+  const int64_t pix = g.out_height() * g.out_width();
+  const COut c{.nchw32 = x1, .grid_w = g.out_width(), .grid_pix = pix, .plane_w = g.out_width(), .plane_pix = pix};
   const int64_t width = TileWidth(UseVnni(), ko_n);
   LoweredGemm<4>(ConvWindow(g), SourceOf(g, input), pn, quads, ko_n, width,
                  [&](const ARows<uint8_t>& a, int64_t i0, int64_t rows, int64_t j0) {
