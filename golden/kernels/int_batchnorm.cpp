@@ -37,7 +37,7 @@ inline int64_t RoundHalfEvenFromEstimate(int64_t q, int64_t r, int64_t den) {
     q += 1;
     r -= den;
   }
-  return q + ((2 * r > den || (2 * r == den && (q & 1) != 0)) ? 1 : 0);
+  return fx::RoundFloorQuotient(q, r, den);
 }
 
 // S1 += sum x1, S2 += sum x1^2, and the range [lo, hi] of x1.

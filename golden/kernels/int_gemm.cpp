@@ -240,6 +240,25 @@ void TileU8Generic(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+// One k-group step of a VNNI tile: B's group row for the tile's columns (NV vectors of 64
+// bytes from b), and each row's A group (a k-pair of int16 or a k-quad of bytes: 4 bytes at
+// a.row[r] + offset) broadcast to every lane; vpdpbusd (bytes, kBytes) or vpdpwssd (int16)
+// adds the group's products into each int32 lane.
+template <int NV, bool kBytes, typename T>
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+inline void AccumulateGroup(__m512i (&acc)[kRowTile][NV], const ARows<T>& a, int64_t offset, const void* b) {
+  __m512i bv[NV];
+  for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(static_cast<const char*>(b) + 64 * h);
+  for (int64_t r = 0; r < kRowTile; ++r) {
+    int32_t group;
+    std::memcpy(&group, a.row[r] + offset, sizeof(group));
+    const __m512i av = _mm512_set1_epi32(group);
+    for (int h = 0; h < NV; ++h) {
+      acc[r][h] = kBytes ? _mm512_dpbusd_epi32(acc[r][h], av, bv[h]) : _mm512_dpwssd_epi32(acc[r][h], av, bv[h]);
+    }
+  }
+}
+
 // NV = number of 16-column vectors per tile (1 for narrow C, else 2).
 template <int NV>
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
@@ -254,16 +273,7 @@ void TileVnni(const PackedB& p, const ARows<int16_t>& a, int64_t i0, int64_t row
     for (int64_t r = 0; r < kRowTile; ++r)
       for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
     for (int64_t kp = kp0; kp < kp1; ++kp) {
-      const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
-      __m512i bv[NV];
-      for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 32 * h);
-      const int64_t offset = a.offset[kp];
-      for (int64_t r = 0; r < kRowTile; ++r) {
-        int32_t pair;
-        std::memcpy(&pair, a.row[r] + offset, sizeof(pair));
-        const __m512i av = _mm512_set1_epi32(pair);
-        for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpwssd_epi32(acc[r][h], av, bv[h]);
-      }
+      AccumulateGroup<NV, false>(acc, a, a.offset[kp], p.b + (kp * p.n_padded + j0) * 2);
     }
     for (int64_t r = 0; r < kRowTile; ++r) {
       for (int h = 0; h < NV; ++h) {
@@ -341,16 +351,7 @@ void TileU8Vnni(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_
   for (int64_t r = 0; r < kRowTile; ++r)
     for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_setzero_si512();
   for (int64_t kq = 0; kq < quads; ++kq) {
-    const int8_t* bp = bq + (kq * n_padded + j0) * 4;
-    __m512i bv[NV];
-    for (int h = 0; h < NV; ++h) bv[h] = _mm512_loadu_si512(bp + 64 * h);
-    const int64_t offset = a.offset[kq];
-    for (int64_t r = 0; r < kRowTile; ++r) {
-      int32_t quad;
-      std::memcpy(&quad, a.row[r] + offset, sizeof(quad));
-      const __m512i av = _mm512_set1_epi32(quad);
-      for (int h = 0; h < NV; ++h) acc[r][h] = _mm512_dpbusd_epi32(acc[r][h], av, bv[h]);
-    }
+    AccumulateGroup<NV, true>(acc, a, a.offset[kq], bq + (kq * n_padded + j0) * 4);
   }
   alignas(64) int32_t out[kRowTile][16 * NV];
   for (int64_t r = 0; r < rows; ++r) {

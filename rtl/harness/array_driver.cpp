@@ -9,6 +9,7 @@
 #include "verilated.h"
 
 #include "rtl/harness/array_driver.h"
+#include "rtl/harness/verilated_context.h"
 
 #include <algorithm>
 #include <string>
@@ -101,7 +102,7 @@ class VerilatedArray final : public ArrayDriver {
  public:
   explicit VerilatedArray(ArrayShape shape)
       : ArrayDriver(shape),
-        context_(std::make_unique<VerilatedContext>()),
+        context_(NewVerilatedContext()),
         top_(std::make_unique<V>(context_.get(), "array")),
         rows_(static_cast<int>(shape.rows)),
         cols_(static_cast<int>(shape.cols)),

@@ -9,19 +9,13 @@
 #include "Voctet_mac_pe_int16.h"
 #include "Voctet_mac_pe_int8.h"
 #include "golden/core/error.h"
+#include "rtl/harness/verilated_context.h"
 #include "verilated.h"
 
 namespace octet::rtl {
 namespace {
 
 uint64_t Mask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
-
-// Single-threaded, set before a model is made on the context (Verilator refuses after).
-std::unique_ptr<VerilatedContext> NewContext() {
-  auto context = std::make_unique<VerilatedContext>();
-  context->threads(1);
-  return context;
-}
 
 }  // namespace
 
@@ -47,7 +41,7 @@ namespace {
 
 template <typename V>
 struct FmaModel final : FpFmaDriver::Model {
-  std::unique_ptr<VerilatedContext> context = NewContext();
+  std::unique_ptr<VerilatedContext> context = NewVerilatedContext();
   std::unique_ptr<V> model = std::make_unique<V>(context.get());
   V& dut = *model;
   MacShape shape;
@@ -89,7 +83,7 @@ namespace {
 
 template <typename V>
 struct PeModel final : MacPeDriver::Model {
-  std::unique_ptr<VerilatedContext> context = NewContext();
+  std::unique_ptr<VerilatedContext> context = NewVerilatedContext();
   std::unique_ptr<V> model = std::make_unique<V>(context.get());
   V& dut = *model;
   MacShape shape;

@@ -11,6 +11,7 @@
 #include "Voctet_update_unit.h"
 #include "golden/core/error.h"
 #include "golden/numerics/counter_rng.h"
+#include "rtl/harness/verilated_context.h"
 #include "verilated.h"
 
 namespace octet::rtl {
@@ -20,13 +21,6 @@ namespace {
 // above a port's width to be zero).
 constexpr uint64_t LowBits(int64_t value, int bits) {
   return bits >= 64 ? static_cast<uint64_t>(value) : static_cast<uint64_t>(value) & ((uint64_t{1} << bits) - 1);
-}
-
-// Verilated models of this library are single-threaded; each driver has its own context.
-std::unique_ptr<VerilatedContext> NewContext() {
-  auto context = std::make_unique<VerilatedContext>();
-  context->threads(1);
-  return context;
 }
 
 // One pseudo-random decision per (seed, cycle, lane): true one time in `one_in`.
@@ -61,7 +55,7 @@ int64_t SignExtend(uint64_t value, int bits) {
 // ---------------------------------------------------------------------------------------
 
 FlagEncoderDriver::FlagEncoderDriver()
-    : context_(NewContext()), dut_(std::make_unique<Voctet_flag_encoder>(context_.get(), "flag_encoder")) {}
+    : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_flag_encoder>(context_.get(), "flag_encoder")) {}
 FlagEncoderDriver::~FlagEncoderDriver() { dut_->final(); }
 
 uint16_t FlagEncoderDriver::Run(const FlagEncoderIn& in) {
@@ -74,7 +68,7 @@ uint16_t FlagEncoderDriver::Run(const FlagEncoderIn& in) {
 // ---------------------------------------------------------------------------------------
 
 FlagDecoderDriver::FlagDecoderDriver()
-    : context_(NewContext()), dut_(std::make_unique<Voctet_flag_decoder>(context_.get(), "flag_decoder")) {}
+    : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_flag_decoder>(context_.get(), "flag_decoder")) {}
 FlagDecoderDriver::~FlagDecoderDriver() { dut_->final(); }
 
 int16_t FlagDecoderDriver::Run(uint16_t word) {
@@ -86,7 +80,7 @@ int16_t FlagDecoderDriver::Run(uint16_t word) {
 // ---------------------------------------------------------------------------------------
 
 E1QuantizerDriver::E1QuantizerDriver()
-    : context_(NewContext()), dut_(std::make_unique<Voctet_e1_quantizer>(context_.get(), "e1_quantizer")) {}
+    : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_e1_quantizer>(context_.get(), "e1_quantizer")) {}
 E1QuantizerDriver::~E1QuantizerDriver() { dut_->final(); }
 
 int8_t E1QuantizerDriver::Run(const E1QuantizerIn& in) {
@@ -99,7 +93,7 @@ int8_t E1QuantizerDriver::Run(const E1QuantizerIn& in) {
 // ---------------------------------------------------------------------------------------
 
 ReluQaDriver::ReluQaDriver()
-    : context_(NewContext()), dut_(std::make_unique<Voctet_relu_qa>(context_.get(), "relu_qa")) {}
+    : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_relu_qa>(context_.get(), "relu_qa")) {}
 ReluQaDriver::~ReluQaDriver() { dut_->final(); }
 
 ReluQaOut ReluQaDriver::Run(const ReluQaIn& in) {
@@ -113,7 +107,7 @@ ReluQaOut ReluQaDriver::Run(const ReluQaIn& in) {
 
 // ---------------------------------------------------------------------------------------
 
-CqDriver::CqDriver() : context_(NewContext()), dut_(std::make_unique<Voctet_cq>(context_.get(), "cq")) {
+CqDriver::CqDriver() : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_cq>(context_.get(), "cq")) {
   dut_->valid_i = 0;
   Reset(*dut_);
 }
@@ -164,7 +158,7 @@ std::vector<int16_t> CqDriver::Run(std::span<const CqIn> in, uint64_t bubble_see
 // ---------------------------------------------------------------------------------------
 
 UpdateUnitDriver::UpdateUnitDriver()
-    : context_(NewContext()), dut_(std::make_unique<Voctet_update_unit>(context_.get(), "update_unit")) {}
+    : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_update_unit>(context_.get(), "update_unit")) {}
 UpdateUnitDriver::~UpdateUnitDriver() { dut_->final(); }
 
 UpdateOut UpdateUnitDriver::Run(const UpdateIn& in) {
@@ -182,7 +176,7 @@ UpdateOut UpdateUnitDriver::Run(const UpdateIn& in) {
 // ---------------------------------------------------------------------------------------
 
 BnNormaliseDriver::BnNormaliseDriver()
-    : context_(NewContext()), dut_(std::make_unique<Voctet_bn_normalise>(context_.get(), "bn_normalise")) {
+    : context_(NewVerilatedContext()), dut_(std::make_unique<Voctet_bn_normalise>(context_.get(), "bn_normalise")) {
   dut_->in_valid_i = 0;
   dut_->out_ready_i = 0;
   Reset(*dut_);
