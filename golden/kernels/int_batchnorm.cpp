@@ -107,6 +107,7 @@ struct GradientConstants {
   int64_t n, sum_e1, den;
   double c_a, c_b;
   uint64_t gamma_shifted_mod, s_ex_mod;  // gamma 2^a_shift and s_ex_scaled, modulo 2^64
+  double clear_limit;                     // GradientRowAvx512's RoundWhenClear8 limit
 };
 
 // dx1_i = RHE(num_i / den) for one row, when both terms of the estimate are below 2^48 and
@@ -162,6 +163,23 @@ OCTET_AVX512_ROWS inline __m512i RoundHalfEvenFromEstimate8(__m512i q, __m512i r
                       (_mm512_cmpeq_epi64_mask(twice_r, den) & _mm512_test_epi64_mask(q, one));
   return _mm512_mask_add_epi64(q, up, q, one);
 }
+
+// RHE(v) for eight exact quotients v from double estimates t with |t - v| <= eps, in
+// doubles: where |t - round(t)| < 1/2 - eps (= limit), no half-integer lies between t and
+// v, so v is no tie and round(t) is its nearest integer, RHE(v). Returns false when some
+// lane is that close to a half-integer; the caller then settles those eight lanes with the
+// integer remainder. The estimates round far from half-integers nearly always (a lane is
+// within eps of one with probability about 2 eps), so the integer path is the rare one.
+OCTET_AVX512_ROWS inline bool RoundWhenClear8(__m512d t, __m512d limit, __mmask8 lanes, __m512d& rounded) {
+  rounded = _mm512_roundscale_pd(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512d distance = _mm512_abs_pd(_mm512_sub_pd(t, rounded));  // exact: |t| < 2^52
+  return _mm512_mask_cmp_pd_mask(lanes, distance, limit, _CMP_LT_OQ) == lanes;
+}
+
+// The limit of RoundWhenClear8 for estimates within eps of their quotients: at most
+// 1/2 - eps (0 when eps reaches 1/2: every lane then takes the integer path). 0.5 - eps
+// rounds up by at most half a unit (2^-55), which the next double down undoes.
+inline double ClearLimit(double eps) { return eps < 0.5 ? std::nextafter(0.5 - eps, 0.0) : 0.0; }
 
 // SumRow on AVX-512 over `rows` rows of one channel (stride elements apart), reduced once:
 // S1 and the range in int64 lanes; the squares (|x1| < 2^28, so each is below 2^56) in
@@ -231,17 +249,34 @@ void GradientSumsRowsAvx512(const int8_t* e1, const int32_t* x2, int64_t rows, i
   max_x2 = _mm512_reduce_max_epu32(m_x);
 }
 
-// NormalizeRow on AVX-512.
+// NormalizeRow on AVX-512, in doubles where RoundWhenClear8 allows: the centred value
+// x1 2^x1_shift - mu_aligned and its product with 2^num_shift are exact (below 2^53), so the
+// estimate t = centred * (2^num_shift fl(1 / den)) is within two roundings of num / den:
+// |t - v| <= 2^-51 |v| <= eps for eps = 2^-51 max|v| (the caller's limit 1/2 - eps).
+// Otherwise the eight lanes take NormalizeRow's integer correction.
 OCTET_AVX512_ROWS
 void NormalizeRowAvx512(const int32_t* x1, int64_t count, int x1_shift, int64_t mu_aligned, int num_shift,
-                        int64_t den, int x2_bits, int32_t* x2) {
-  const __m512d inv = _mm512_set1_pd(1.0 / static_cast<double>(den));
+                        int64_t den, int x2_bits, double limit, int32_t* x2) {
+  const double inv_scalar = 1.0 / static_cast<double>(den);
+  const __m512d inv = _mm512_set1_pd(inv_scalar), scaled_inv = _mm512_set1_pd(std::ldexp(inv_scalar, num_shift));
+  const __m512d x1_scale = _mm512_set1_pd(std::ldexp(1.0, x1_shift)), mu_d = _mm512_set1_pd(static_cast<double>(mu_aligned));
+  const __m512d clear = _mm512_set1_pd(limit);
+  const int64_t x2_max = (int64_t{1} << (x2_bits - 1)) - 1;
+  const __m512d hi_d = _mm512_set1_pd(static_cast<double>(x2_max)), lo_d = _mm512_set1_pd(static_cast<double>(-x2_max - 1));
   const __m512i den_v = _mm512_set1_epi64(den), mu = _mm512_set1_epi64(mu_aligned);
-  const __m512i hi = _mm512_set1_epi64((int64_t{1} << (x2_bits - 1)) - 1), lo = _mm512_set1_epi64(-(int64_t{1} << (x2_bits - 1)));
+  const __m512i hi = _mm512_set1_epi64(x2_max), lo = _mm512_set1_epi64(-x2_max - 1);
   const __m128i x1_count = _mm_cvtsi32_si128(x1_shift), num_count = _mm_cvtsi32_si128(num_shift);
   for (int64_t i = 0; i < count; i += 8) {
     const __mmask8 lanes = LanesFrom(i, count);
-    const __m512i x = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(lanes, x1 + i));
+    const __m256i x_32 = _mm256_maskz_loadu_epi32(lanes, x1 + i);
+    const __m512d centred = _mm512_sub_pd(_mm512_mul_pd(_mm512_cvtepi32_pd(x_32), x1_scale), mu_d);
+    __m512d rounded;
+    if (RoundWhenClear8(_mm512_mul_pd(centred, scaled_inv), clear, lanes, rounded)) {
+      const __m512d y = _mm512_min_pd(_mm512_max_pd(rounded, lo_d), hi_d);
+      _mm256_mask_storeu_epi32(x2 + i, lanes, _mm512_cvtpd_epi32(y));
+      continue;
+    }
+    const __m512i x = _mm512_cvtepi32_epi64(x_32);
     const __m512i num = _mm512_sll_epi64(_mm512_sub_epi64(_mm512_sll_epi64(x, x1_count), mu), num_count);
     const __m512i q = FloorOf8(_mm512_mul_pd(_mm512_cvtepi64_pd(num), inv));
     const __m512i r = _mm512_sub_epi64(num, _mm512_mullo_epi64(q, den_v));
@@ -250,23 +285,35 @@ void NormalizeRowAvx512(const int32_t* x1, int64_t count, int x1_shift, int64_t 
   }
 }
 
-// GradientRow on AVX-512.
+// GradientRow on AVX-512, in doubles where RoundWhenClear8 allows (the caller's limit
+// covers the estimate's error: see IntBatchNormBackward); otherwise the eight lanes take
+// GradientRow's integer correction. a_i = n e1_i - sum(e1) is exact in doubles (below 2^33).
 OCTET_AVX512_ROWS
 uint64_t GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const int32_t* x2, int64_t count,
                            int64_t* dx1) {
   __m512i max_abs = _mm512_setzero_si512();  // |INT64_MIN| reads as 2^63 unsigned, as AbsMagnitude
+  __m512d max_abs_d = _mm512_setzero_pd();   // the lanes rounded in doubles (integers below 2^49)
   const __m512i n = _mm512_set1_epi64(k.n), sum_e1 = _mm512_set1_epi64(k.sum_e1), den = _mm512_set1_epi64(k.den);
   const __m512i g_mod = _mm512_set1_epi64(static_cast<int64_t>(k.gamma_shifted_mod));
   const __m512i s_mod = _mm512_set1_epi64(static_cast<int64_t>(k.s_ex_mod));
-  const __m512d c_a = _mm512_set1_pd(k.c_a), c_b = _mm512_set1_pd(k.c_b);
+  const __m512d c_a = _mm512_set1_pd(k.c_a), c_b = _mm512_set1_pd(k.c_b), clear = _mm512_set1_pd(k.clear_limit);
+  const __m512d n_d = _mm512_set1_pd(static_cast<double>(k.n)), sum_e1_d = _mm512_set1_pd(static_cast<double>(k.sum_e1));
   for (int64_t i = 0; i < count; i += 8) {
     const __mmask8 lanes = LanesFrom(i, count);
-    const __m512i e = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(lanes, e1 + i));
+    const __m256i e_32 = _mm256_cvtepi8_epi32(_mm_maskz_loadu_epi8(lanes, e1 + i));
     const __m256i x_32 = _mm256_maskz_loadu_epi32(lanes, x2 + i);
+    const __m512d a_d = _mm512_sub_pd(_mm512_mul_pd(n_d, _mm512_cvtepi32_pd(e_32)), sum_e1_d);
+    const __m512d estimate = _mm512_sub_pd(_mm512_mul_pd(a_d, c_a), _mm512_mul_pd(_mm512_cvtepi32_pd(x_32), c_b));
+    __m512d rounded;
+    if (RoundWhenClear8(estimate, clear, lanes, rounded)) {
+      _mm512_mask_storeu_epi64(dx1 + i, lanes, _mm512_cvtpd_epi64(rounded));
+      max_abs_d = _mm512_mask_max_pd(max_abs_d, lanes, max_abs_d, _mm512_abs_pd(rounded));
+      continue;
+    }
+    const __m512i e = _mm512_cvtepi32_epi64(e_32);
     const __m512i x = _mm512_cvtepi32_epi64(x_32);
     const __m512i a = _mm512_sub_epi64(_mm512_mullo_epi64(n, e), sum_e1);  // n e1_i - sum(e1)
-    const __m512i q = FloorOf8(_mm512_sub_pd(_mm512_mul_pd(_mm512_cvtepi64_pd(a), c_a),
-                                             _mm512_mul_pd(_mm512_cvtepi32_pd(x_32), c_b)));
+    const __m512i q = FloorOf8(estimate);
     // r = num - q den modulo 2^64 (wrapping products, as the uint64 arithmetic of GradientRow).
     const __m512i num = _mm512_sub_epi64(_mm512_mullo_epi64(a, g_mod), _mm512_mullo_epi64(x, s_mod));
     const __m512i r = _mm512_sub_epi64(num, _mm512_mullo_epi64(q, den));
@@ -274,7 +321,7 @@ uint64_t GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const i
     _mm512_mask_storeu_epi64(dx1 + i, lanes, y);
     max_abs = _mm512_mask_max_epu64(max_abs, lanes, max_abs, _mm512_abs_epi64(y));
   }
-  return _mm512_reduce_max_epu64(max_abs);
+  return std::max(static_cast<uint64_t>(_mm512_reduce_max_epu64(max_abs)), static_cast<uint64_t>(_mm512_reduce_max_pd(max_abs_d)));
 }
 
 #pragma GCC diagnostic pop
@@ -331,12 +378,17 @@ void IntBatchNormForward(const Scheme& s, const BnShape& shape, const int32_t* x
     const int128 max_num = static_cast<int128>(std::max(fx::AbsMagnitude(lo_centered), fx::AbsMagnitude(hi_centered)))
                            << num_shift;
     const bool fast = den < (int128{1} << 52) && max_num < (int128{1} << 53) && max_num < (den << 49);
+    // NormalizeRowAvx512's rounding in doubles: |num / den| <= max_num / den, so its
+    // estimates lie within eps = 2^-51 max_num / den of the quotients (computed here with
+    // one rounding upwards at most, covered by the factor 2 of 2^-51 over two roundings).
+    const double clear_limit =
+        fast ? ClearLimit(std::ldexp(static_cast<double>(max_num) / static_cast<double>(den), -51)) : 0.0;
     for (int64_t b = 0; b < shape.batch; ++b) {
       const int64_t base = (b * shape.channels + c) * shape.pixels;
       if (fast) {
         if (UseAvx512Rows()) {
           NormalizeRowAvx512(x1 + base, shape.pixels, f_common - f_x1, mu_aligned, num_shift,
-                             static_cast<int64_t>(den), x2_bits, x2 + base);
+                             static_cast<int64_t>(den), x2_bits, clear_limit, x2 + base);
         } else {
           NormalizeRow(x1 + base, shape.pixels, f_common - f_x1, mu_aligned, num_shift, static_cast<int64_t>(den),
                        x2_bits, x2 + base);
@@ -413,8 +465,18 @@ int IntBatchNormBackward(const Scheme& s, const BnShape& shape, const int8_t* e1
     const double bound_a = (static_cast<double>(n) * max_e1 + static_cast<double>(fx::AbsMagnitude(sum_e1))) * std::fabs(c_a);
     const double bound_b = static_cast<double>(max_x2) * std::fabs(c_b);
     if (den < (int128{1} << 61) && a_shift < 64 && bound_a + bound_b < 0x1p48) {
-      const GradientConstants k{n, sum_e1, static_cast<int64_t>(den), c_a, c_b,
-                                static_cast<uint64_t>(gamma) << a_shift, static_cast<uint64_t>(s_ex_scaled)};
+      // The estimate a_i c_a - x2_i c_b is within 6 roundings (2^-53 each) of |a_i c_a| +
+      // |x2_i c_b| of num_i / den (c_a: den, its reciprocal, the product; c_b: also S_ex to
+      // double; then both products and the difference), and bound_a + bound_b bounds that
+      // sum to within a few roundings: eps = 2^-49 (bound_a + bound_b) covers it with room.
+      const GradientConstants k{n,
+                                sum_e1,
+                                static_cast<int64_t>(den),
+                                c_a,
+                                c_b,
+                                static_cast<uint64_t>(gamma) << a_shift,
+                                static_cast<uint64_t>(s_ex_scaled),
+                                ClearLimit(std::ldexp(bound_a + bound_b, -49))};
       for (int64_t b = 0; b < shape.batch; ++b) {
         const int64_t base = (b * shape.channels + c) * shape.pixels;
         max_abs = std::max(max_abs, UseAvx512Rows() ? GradientRowAvx512(k, e1 + base, x2 + base, shape.pixels, dx1 + base)
