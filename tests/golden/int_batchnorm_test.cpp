@@ -338,6 +338,62 @@ TEST(IntBatchNormBackward, RandomChannelsMatchFormula) {
   }
 }
 
+// The row kernels round most quotients from a double estimate and settle those near a
+// half-integer with the exact remainder. Channels of two elements {m, m + 2^k - 1} have
+// (x1 at 14 fractional bits, sigma_q at 15) sigma_q = 2^k and x2 = -+(2^k - 1) 2^(15 - k), so dx1 = num / den with den = 2^(k + 31) and
+// num = gamma_q 2^31 [(2 e1_i - sum e1) 2^30 -+ (2^k - 1)^2 2^(30 - 2k) (e1_1 - e1_0)]: a tie
+// exactly when the bracket times gamma_q has 2-adic valuation k - 1, i.e. when
+// 30 - 2k + v(e1_1 - e1_0) + v(gamma_q) = k - 1. Every dx1 here is a tie, and must round to even.
+TEST(IntBatchNormBackward, GradientTiesRoundToEven) {
+  const Scheme s = LoadScheme("wageubn8");
+  ASSERT_EQ(s.frac_x1() + 1, s.frac_sigma());
+  std::mt19937_64 rng(2024);
+  const int64_t channels = 12;
+  for (int trial = 0; trial < 20; ++trial) {
+    BnCase bc{{1, channels, 2}, std::vector<int32_t>(channels * 2)};
+    std::vector<int8_t> e1(bc.x1.size());
+    std::vector<int16_t> gamma_q(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      // (k, v(e1_1 - e1_0), v(gamma_q)) with 3k = 31 + v(d) + v(gamma).
+      static const int kCases[][3] = {{11, 2, 0}, {11, 1, 1}, {11, 0, 2}, {12, 5, 0}, {12, 3, 2}, {13, 6, 2}};
+      const int* pick = kCases[rng() % 6];
+      const int32_t b = (1 << pick[0]) - 1, m = static_cast<int32_t>(rng() % 20001) - 10000;
+      bc.x1[2 * c] = m;
+      bc.x1[2 * c + 1] = m + b;
+      const int odd = 2 * static_cast<int>(rng() % 2) - 1;  // d = +-2^v(d)
+      const int d = odd << pick[1];
+      const int e0 = static_cast<int>(rng() % 101) - 50;
+      e1[2 * c] = static_cast<int8_t>(e0);
+      e1[2 * c + 1] = static_cast<int8_t>(e0 + d);
+      gamma_q[c] = static_cast<int16_t>((2 * static_cast<int>(rng() % 8) + 1) << pick[2]);
+    }
+    const ForwardOut fwd = RunForward(s, bc);
+    for (int64_t c = 0; c < channels; ++c) ASSERT_EQ(fwd.sigma[c] & (fwd.sigma[c] - 1), 0) << Where(c);
+    std::vector<int32_t> e2(bc.x1.size());
+    std::vector<int64_t> dx1(bc.x1.size()), g_gamma(channels), g_beta(channels);
+    int g_gamma_exp = 0, g_beta_exp = 0;
+    IntBatchNormBackward(s, bc.shape, e1.data(), -10, gamma_q.data(), fwd.x2.data(), fwd.sigma.data(), e2.data(),
+                         dx1.data(), g_gamma.data(), g_beta.data(), &g_gamma_exp, &g_beta_exp);
+    const int f_bn = s.frac_BN(), f_sigma = s.frac_sigma();
+    for (int64_t c = 0; c < channels; ++c) {
+      int128 s_e = 0, s_ex = 0;
+      for (int64_t i = 2 * c; i < 2 * c + 2; ++i) {
+        s_e += int64_t{e1[i]} * gamma_q[c];
+        s_ex += static_cast<int128>(int64_t{e1[i]} * gamma_q[c]) * fwd.x2[i];
+      }
+      const int128 den = 2 * static_cast<int128>(fwd.sigma[c]) * Pow2(2 * f_bn);
+      for (int64_t i = 2 * c; i < 2 * c + 2; ++i) {
+        const int128 num = ((2 * static_cast<int128>(e1[i]) * gamma_q[c] - s_e) * Pow2(2 * f_bn) - fwd.x2[i] * s_ex) *
+                           Pow2(f_sigma + kBnBackwardExtraBits);
+        ASSERT_EQ((2 * num) % den, 0) << Where(c, i);  // a tie: 2 num / den is odd
+        ASSERT_NE((2 * num / den) % 2, 0) << Where(c, i);
+        EXPECT_TRUE(IsRoundHalfEven(dx1[i], num, den)) << Where(c, i) << " dx1 " << dx1[i];
+      }
+    }
+    CheckBackward(s, bc, fwd, e1, -10, gamma_q);
+  }
+}
+
 TEST(IntBatchNormBackward, ExtremeErrorsAndConstantChannel) {
   const Scheme s = LoadScheme("wageubn8");
   std::mt19937_64 rng(5);
