@@ -438,7 +438,10 @@ void ReluForward(int64_t count, const Real* x, Real* y) {
 template <typename Real>
 void ReluBackward(int64_t count, const Real* x, const Real* dy, Real* dx) {
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
-  for (int64_t i = 0; i < count; ++i) dx[i] = x[i] > Real(0) ? dy[i] : Real(0);
+  for (int64_t i = 0; i < count; ++i) {
+    const Real d = dy[i];  // read unconditionally, so GCC turns the select into vector code
+    dx[i] = x[i] > Real(0) ? d : Real(0);
+  }
 }
 
 // -----------------------------------------------------------------------------------------

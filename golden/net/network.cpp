@@ -27,13 +27,26 @@ Tensor<float> ToFloat(const Tensor<uint8_t>& x, int frac) {
   return out;
 }
 
+// Element-wise passes over a whole tensor run in rows of kRow elements (the last one
+// shorter or empty), each row one call of a kernel.
+constexpr int64_t kRow = 16384;
+
+OCTET_VECTOR_CLONES
+void ToFloatRow(const int64_t* m, int64_t count, double scale, float* out) {
+  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(static_cast<double>(m[i]) * scale);
+}
+
 // An integer error entering a float layer: m * 2^exp rounded to the nearest float, into
 // out's storage.
 void ToFloatInto(const IntError& e, Tensor<float>& out) {
   ResizeForOverwrite(out, e.m.shape);  // every element written below
   const double scale = std::ldexp(1.0, e.exp);  // exact scaling by a power of two
+  const int64_t rows = e.m.size() / kRow;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < e.m.size(); ++i) out[i] = static_cast<float>(static_cast<double>(e.m[i]) * scale);
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kRow;
+    ToFloatRow(e.m.ptr() + i0, std::min(kRow, e.m.size() - i0), scale, out.ptr() + i0);
+  }
 }
 
 OCTET_VECTOR_CLONES
@@ -45,7 +58,6 @@ void QuantizeActivationRow(const float* x, int64_t count, int frac_a, int64_t a_
 Tensor<uint8_t> QuantizeActivation(const Tensor<float>& x, const Scheme& s) {
   Tensor<uint8_t> out(x.shape);
   const int64_t a_max = (int64_t{1} << s.k_A) - 1;
-  constexpr int64_t kRow = 16384;
   const int64_t rows = x.size() / kRow;
 #pragma omp parallel for schedule(static)
   for (int64_t row = 0; row <= rows; ++row) {

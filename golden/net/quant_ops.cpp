@@ -19,12 +19,28 @@ int64_t RequantizeMaster(const Scheme& s, int32_t p, int frac_out) {
   return fx::RoundHalfEvenShiftRight(p, s.frac_WU() - frac_out);
 }
 
+namespace {
+
+// Q_W of one row of master weights: RHE by shift = frac_WU - frac_W, clipped to +-bound
+// (RequantizeMaster with the shift passed in, so that GCC vectorises the loop).
+OCTET_VECTOR_CLONES
+void QuantizeWeightsRow(const int32_t* w, int64_t count, int shift, int64_t bound, int8_t* wq) {
+  for (int64_t i = 0; i < count; ++i) {
+    wq[i] = static_cast<int8_t>(fx::SaturateSymmetric(fx::RoundHalfEvenShiftRight(w[i], shift), bound));
+  }
+}
+
+}  // namespace
+
 Tensor<int8_t> QuantizeWeights(const Scheme& s, const Tensor<int32_t>& w) {
   const int64_t bound = (int64_t{1} << s.frac_W()) - 1;
   Tensor<int8_t> wq(w.shape);
-#pragma omp parallel for schedule(static) if (w.size() >= kParallelElements)
-  for (int64_t i = 0; i < w.size(); ++i) {
-    wq[i] = static_cast<int8_t>(fx::SaturateSymmetric(RequantizeMaster(s, w[i], s.frac_W()), bound));
+  const int64_t rows = w.size() / kParallelElements;
+#pragma omp parallel for schedule(static) if (rows > 0)
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kParallelElements;
+    QuantizeWeightsRow(w.ptr() + i0, std::min(kParallelElements, w.size() - i0), s.frac_WU() - s.frac_W(), bound,
+                       wq.ptr() + i0);
   }
   return wq;
 }
@@ -256,13 +272,36 @@ Tensor<int32_t> QuantizeParameterGradient(const Scheme& s, const Tensor<int64_t>
   return out;
 }
 
-MomentumStep MomentumUpdateElement(const Scheme& s, int64_t mom, int64_t lr, int64_t grad, int64_t bound,
+namespace {
+
+// One element's update, with Acc's requantisation shift k_GC - k_Acc passed in (so that the
+// row loop below reads nothing from the Scheme and GCC vectorises it).
+inline MomentumStep MomentumStepOf(int64_t mom, int64_t lr, int64_t grad, int64_t bound, int acc_shift,
                                    int32_t& param, int32_t& acc_q) {
   const int64_t acc = fx::SaturateSymmetric(mom * acc_q + grad, kInt32Max);
   const int64_t delta = lr * acc;
   param = static_cast<int32_t>(fx::SaturateSymmetric(int64_t{param} - delta, bound));
-  acc_q = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, s.frac_GC() - s.frac_Acc()));
+  acc_q = static_cast<int32_t>(fx::RoundHalfEvenShiftRight(acc, acc_shift));
   return {static_cast<int32_t>(acc), delta};
+}
+
+// MomentumStepOf over one row.
+template <typename G>
+OCTET_VECTOR_CLONES void MomentumRow(int64_t mom, int64_t lr, int acc_shift, const G* grad, int64_t count,
+                                     int64_t bound, int32_t* param, int32_t* acc_q, int32_t* acc_out,
+                                     int64_t* delta_out) {
+  for (int64_t i = 0; i < count; ++i) {
+    const MomentumStep step = MomentumStepOf(mom, lr, grad[i], bound, acc_shift, param[i], acc_q[i]);
+    acc_out[i] = step.acc;
+    delta_out[i] = step.delta;
+  }
+}
+
+}  // namespace
+
+MomentumStep MomentumUpdateElement(const Scheme& s, int64_t mom, int64_t lr, int64_t grad, int64_t bound,
+                                   int32_t& param, int32_t& acc_q) {
+  return MomentumStepOf(mom, lr, grad, bound, s.frac_GC() - s.frac_Acc(), param, acc_q);
 }
 
 template <typename G>
@@ -271,11 +310,12 @@ void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t 
   const int64_t mom = s.MomentumInt();
   ResizeForOverwrite(acc_out, grad.shape);  // every element written below
   ResizeForOverwrite(delta_out, grad.shape);
-#pragma omp parallel for schedule(static) if (grad.size() >= kParallelElements)
-  for (int64_t i = 0; i < grad.size(); ++i) {
-    const MomentumStep step = MomentumUpdateElement(s, mom, lr, grad[i], bound, param[i], acc_q[i]);
-    acc_out[i] = step.acc;
-    delta_out[i] = step.delta;
+  const int64_t rows = grad.size() / kParallelElements;
+#pragma omp parallel for schedule(static) if (rows > 0)
+  for (int64_t row = 0; row <= rows; ++row) {
+    const int64_t i0 = row * kParallelElements;
+    MomentumRow(mom, lr, s.frac_GC() - s.frac_Acc(), grad.ptr() + i0, std::min(kParallelElements, grad.size() - i0), bound, param.ptr() + i0,
+                acc_q.ptr() + i0, acc_out.ptr() + i0, delta_out.ptr() + i0);
   }
 }
 

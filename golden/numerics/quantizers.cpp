@@ -124,17 +124,25 @@ struct FloatInput {
   bool Negative(size_t i) const { return x[i] < 0; }
 };
 
+// Q(x / R, k) of float elements, as magnitudes RHE(|x| / 2^out_exp) clipped to bound, signed.
+template <typename Out>
+OCTET_VECTOR_CLONES void ShiftQuantizeFloatChunk(const float* x, int64_t count, int out_exp, int64_t bound,
+                                                  Out* out) {
+  const FloatInput in{std::span<const float>(x, static_cast<size_t>(count))};
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t magnitude = std::min(in.RoundAbsToExp(i, out_exp), bound);
+    out[i] = static_cast<Out>(in.Negative(i) ? -magnitude : magnitude);
+  }
+}
+
 template <typename Out>
 int ShiftQuantizeFloat(const FloatInput& in, int k, std::span<Out> out) {
   const int r = in.MaxExponent();
   const int out_exp = r - (k - 1);             // LSB of Q(x / R, k) scaled back by R
   const int64_t bound = (int64_t{1} << (k - 1)) - 1;  // clip to +-(1 - 2^-(k-1))
-  const int64_t count = static_cast<int64_t>(in.size());
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t magnitude = std::min(in.RoundAbsToExp(i, out_exp), bound);
-    out[i] = static_cast<Out>(in.Negative(i) ? -magnitude : magnitude);
-  }
+  ForEachChunk(static_cast<int64_t>(in.size()), [&](int64_t i0, int64_t n) {
+    ShiftQuantizeFloatChunk(in.x.data() + i0, n, out_exp, bound, out.data() + i0);
+  });
   return out_exp;
 }
 
@@ -270,6 +278,26 @@ int16_t ConstantQuantizeElement(int64_t m, int shift, int dr, uint32_t u) {
   return static_cast<int16_t>(fx::SaturateSymmetric(StochasticRoundShift(m, shift, u), dr - 1));
 }
 
+namespace {
+
+// ConstantQuantizeElement for elements first.. of a chunk and 1 <= shift <= 63, in uint64:
+// the remainder of m / 2^shift is m's low shift bits, and its 32-bit fraction a shift of it
+// (the int128 of StochasticRoundShift is needed only beyond these shifts).
+OCTET_VECTOR_CLONES
+void ConstantQuantizeChunk(const int64_t* m, int64_t count, uint64_t first, int shift, int64_t bound,
+                           uint64_t prefix, int16_t* out) {
+  const uint64_t low_bits = (uint64_t{1} << shift) - 1;
+  for (int64_t i = 0; i < count; ++i) {
+    const uint64_t remainder = static_cast<uint64_t>(m[i]) & low_bits;
+    const uint64_t frac32 = shift <= 32 ? remainder << (32 - shift) : remainder >> (shift - 32);
+    const int64_t floor = m[i] >> shift;  // arithmetic shift: the floor quotient
+    const int64_t rounded = floor + (RandomBits32(prefix, first + static_cast<uint64_t>(i)) < frac32 ? 1 : 0);
+    out[i] = static_cast<int16_t>(std::clamp(rounded, -bound, bound));  // fx::SaturateSymmetric
+  }
+}
+
+}  // namespace
+
 void ConstantQuantize(std::span<const int64_t> m, int exp, int dr, const RandomStream& stream,
                       std::span<int16_t> out) {
   const int r = IntInput{m, exp}.MaxExponent();
@@ -278,6 +306,12 @@ void ConstantQuantize(std::span<const int64_t> m, int exp, int dr, const RandomS
   const int shift = r - log2_dr - exp;
   const uint64_t prefix = stream.Prefix();
   const int64_t count = static_cast<int64_t>(m.size());
+  if (ShiftInRange(shift)) {
+    ForEachChunk(count, [&](int64_t i0, int64_t n) {
+      ConstantQuantizeChunk(m.data() + i0, n, static_cast<uint64_t>(i0), shift, dr - 1, prefix, out.data() + i0);
+    });
+    return;
+  }
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i) {
     out[i] = ConstantQuantizeElement(m[i], shift, dr, RandomBits32(prefix, i));

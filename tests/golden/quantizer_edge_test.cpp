@@ -426,6 +426,30 @@ TEST(QuantizerEdgeFx, StochasticRoundShift) {
   EXPECT_EQ(q::StochasticRoundShift(-5, 200, 0xFFFFFFFFu), -1);
 }
 
+// ConstantQuantize runs shifts 1..63 in chunks of uint64 arithmetic: each element must be
+// ConstantQuantizeElement with its own draw RandomBits32(prefix, i), across chunk edges and
+// on both sides of a 32-bit shift (and outside 1..63, where the element path runs).
+TEST(QuantizerEdgeFx, ConstantQuantizeMatchesElementDefinition) {
+  std::mt19937_64 rng(17);
+  const RandomStream stream{9, 2, 4, 1};
+  for (const uint64_t range : {uint64_t{0}, uint64_t{1}, uint64_t{255}, (uint64_t{1} << 30) - 1, uint64_t{1} << 39,
+                               (uint64_t{1} << 40) + 3, uint64_t{1} << 47, uint64_t{1} << 62}) {
+    for (const int dr : {128, 8}) {
+      std::vector<int64_t> m(40000);  // three chunks of ConstantQuantize
+      for (auto& v : m) v = static_cast<int64_t>(rng() % (2 * range + 1)) - static_cast<int64_t>(range);
+      m[123] = static_cast<int64_t>(range);
+      I16 out(m.size());
+      const int exp = -20;
+      q::ConstantQuantize(m, exp, dr, stream, out);
+      const int shift = (range == 0 ? 0 : fx::RoundLog2(range) + exp) - fx::FloorLog2(static_cast<uint64_t>(dr)) - exp;
+      for (size_t i = 0; i < m.size(); ++i) {
+        ASSERT_EQ(out[i], q::ConstantQuantizeElement(m[i], shift, dr, RandomBits32(stream.Prefix(), i)))
+            << "max " << range << " dr " << dr << " element " << i;
+      }
+    }
+  }
+}
+
 TEST(QuantizerEdgeFx, ConstantQuantizeClipsAtDr) {
   // max 1.4 R: dr * x / R reaches 1.4 dr and must clip to dr - 1 for every draw.
   const std::vector<int64_t> m = {181, -181, 128, -128};
