@@ -1,5 +1,7 @@
 #include "golden/kernels/int_gemm.h"
 
+#include <omp.h>
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -641,10 +643,15 @@ void U8Tile(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_t n_
 void MultiplyPacked(const PackedB& p, const int16_t* a, int64_t m, int64_t n, const COut& c) {
   if (UseVnni() && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
     // Short, deep GEMM: PanelVnni over (column tile, reduction segment) tasks, at least
-    // 8 of them so that the threads share the work evenly; then the segments' sums.
+    // 8 of them and a multiple of the thread count where the reduction allows, so that
+    // the threads share the work evenly; then the segments' sums (exact int64 sums: any
+    // segmentation gives the same bits).
     const int64_t tiles_j = p.n_padded / kColumnTile;
     const int64_t blocks = (p.pairs + kPairBlock - 1) / kPairBlock;
-    const int64_t segments = std::min(blocks, (8 + tiles_j - 1) / tiles_j);
+    const int64_t threads = omp_get_max_threads();
+    int64_t segments = (8 + tiles_j - 1) / tiles_j;
+    while ((segments * tiles_j) % threads != 0 && segments < 8 * threads) ++segments;
+    segments = std::min(blocks, segments);
     const int64_t blocks_per_segment = (blocks + segments - 1) / segments;
     thread_local std::vector<int64_t> sums_buffer;
     int64_t* sums = ThreadBuffer(sums_buffer, segments * tiles_j * m * kColumnTile);
