@@ -172,6 +172,21 @@ void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, i
     return;
   }
   int64_t image = i0 / out.grid_pix, q = i0 % out.grid_pix;
+  if (out.step == 1 && out.plane_w == out.grid_w && q + rows <= out.grid_pix) {
+    // The rows are consecutive pixels of one image's planes (no phase gaps): each column
+    // goes to one run of `rows` elements of its channel's plane.
+    const int64_t base = image * n * out.plane_pix + out.origin + q;
+    for (int64_t j = 0; j < cols; ++j) {
+      if (out.nchw32 != nullptr) {
+        int32_t* dst = out.nchw32 + base + (j0 + j) * out.plane_pix;
+        for (int64_t r = 0; r < rows; ++r) dst[r] = static_cast<int32_t>(tile[r][j]);  // exact: see below
+      } else {
+        int64_t* dst = out.nchw64 + base + (j0 + j) * out.plane_pix;
+        for (int64_t r = 0; r < rows; ++r) dst[r] = tile[r][j];
+      }
+    }
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t gi = q / out.grid_w, gj = q % out.grid_w;
     const int64_t base = image * n * out.plane_pix + out.origin + out.step * (gi * out.plane_w + gj);
