@@ -325,19 +325,19 @@ void TileVnni(const PackedB& p, const ARows<int16_t>& a, int64_t i0, int64_t row
 
 // Panel path for a short, deep GEMM (few rows m, long reduction: the weight gradient,
 // m = K_out, k = N OH OW). The row tiles of TileVnni would each stream the whole packed B
-// from memory; here one task takes one column tile (32 columns) and one segment of the
-// reduction, and runs every row tile on each kPairBlock-pair block of B while that block
-// (8 KB) is in L1, so B is read from memory once. The lanes and their int32 blocks are the
-// same as TileVnni's (at most kPairBlock pairs per int32 lane: exact); the int64 sums of
-// the segments are added afterwards, exact in any order.
+// from memory; here one call takes one column tile (32 columns) of a range of the
+// reduction and runs every row tile on each kPairBlock-pair block of B while that block
+// (8 KB) is in L1. The lanes and their int32 blocks are the same as TileVnni's (at most
+// kPairBlock pairs per int32 lane: exact); the int64 sums of the ranges are added
+// afterwards (AddPanelSums), exact in any order.
+// b: B's packed rows from the range's first pair (n_padded columns each); a: A's rows from
+// the same pair, a_stride elements apart; sums [m][32] (int64, zeroed by the caller):
+// column j0 + v of row i is sums[i * 32 + v].
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-void PanelVnni(const PackedB& p, const int16_t* a, int64_t m, int64_t kp_begin, int64_t kp_end, int64_t j0,
-               int64_t* sums) {
-  // a: A [m][2 pairs]; sums [m][32] (int64), zeroed by the caller; column j0 + v of row i
-  // is sums[i * 32 + v].
-  const int64_t a_stride = p.pairs * 2;
-  for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
-    const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
+void PanelVnni(const int16_t* b, int64_t n_padded, const int16_t* a, int64_t a_stride, int64_t m, int64_t pairs,
+               int64_t j0, int64_t* sums) {
+  for (int64_t kp0 = 0; kp0 < pairs; kp0 += kPairBlock) {
+    const int64_t kp1 = std::min(pairs, kp0 + kPairBlock);
     for (int64_t i0 = 0; i0 < m; i0 += kRowTile) {
       const int64_t rows = std::min(kRowTile, m - i0);
       __m512i acc[kRowTile][2];
@@ -347,7 +347,7 @@ void PanelVnni(const PackedB& p, const int16_t* a, int64_t m, int64_t kp_begin, 
         a_row[r] = a + (i0 + (r < rows ? r : 0)) * a_stride;
       }
       for (int64_t kp = kp0; kp < kp1; ++kp) {
-        const int16_t* bp = p.b + (kp * p.n_padded + j0) * 2;
+        const int16_t* bp = b + (kp * n_padded + j0) * 2;
         const __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 32);
         for (int64_t r = 0; r < kRowTile; ++r) {
           int32_t pair;
@@ -366,6 +366,20 @@ void PanelVnni(const PackedB& p, const int16_t* a, int64_t m, int64_t kp_begin, 
           _mm512_storeu_si512(row + 16 * h + 8, _mm512_add_epi64(_mm512_loadu_si512(row + 16 * h + 8), hi));
         }
       }
+    }
+  }
+}
+
+// The panel path's result: C(i, j) = the sum over the reduction ranges of their sums
+// (sums [range][tile_j][m][32], as PanelVnni leaves them), stored row-major.
+void AddPanelSums(const int64_t* sums, int64_t ranges, int64_t tiles_j, int64_t m, int64_t n, const COut& c) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t tj = j / kColumnTile, v = j % kColumnTile;
+      int64_t total = 0;
+      for (int64_t range = 0; range < ranges; ++range) total += sums[((range * tiles_j + tj) * m + i) * kColumnTile + v];
+      c.row_major[i * n + (c.column_of != nullptr ? c.column_of[j] : j)] = total;
     }
   }
 }
@@ -406,6 +420,9 @@ bool UseVnni() {
   }();
   return use;
 }
+
+// A GEMM of m rows over `pairs` k-pairs takes the panel path (PanelVnni).
+bool UsePanel(int64_t m, int64_t pairs) { return UseVnni() && m <= kPanelRows && pairs >= kPanelMinPairs; }
 
 // ---------------------------------------------------------------------------------------
 // Lowering helpers.
@@ -656,7 +673,7 @@ void U8Tile(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_t n_
 // C [m][n] = A [m][2 pairs] (padded, see PadA) * B (packed): the panel path for a short,
 // deep GEMM, else tiles.
 void MultiplyPacked(const PackedB& p, const int16_t* a, int64_t m, int64_t n, const COut& c) {
-  if (UseVnni() && m <= kPanelRows && p.pairs >= kPanelMinPairs && c.row_major != nullptr) {
+  if (UsePanel(m, p.pairs) && c.row_major != nullptr) {
     // Short, deep GEMM: PanelVnni over (column tile, reduction segment) tasks, at least
     // 8 of them and a multiple of the thread count where the reduction allows, so that
     // the threads share the work evenly; then the segments' sums (exact int64 sums: any
@@ -676,18 +693,11 @@ void MultiplyPacked(const PackedB& p, const int16_t* a, int64_t m, int64_t n, co
       for (int64_t tj = 0; tj < tiles_j; ++tj) {
         const int64_t kp_begin = std::min(p.pairs, seg * blocks_per_segment * kPairBlock);
         const int64_t kp_end = std::min(p.pairs, (seg + 1) * blocks_per_segment * kPairBlock);
-        PanelVnni(p, a, m, kp_begin, kp_end, tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
+        PanelVnni(p.b + kp_begin * p.n_padded * 2, p.n_padded, a + 2 * kp_begin, p.pairs * 2, m, kp_end - kp_begin,
+                  tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
       }
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t tj = j / kColumnTile, v = j % kColumnTile;
-        int64_t total = 0;
-        for (int64_t seg = 0; seg < segments; ++seg) total += sums[((seg * tiles_j + tj) * m + i) * kColumnTile + v];
-        c.row_major[i * n + (c.column_of != nullptr ? c.column_of[j] : j)] = total;
-      }
-    }
+    AddPanelSums(sums, segments, tiles_j, m, n, c);
     return;
   }
   const int64_t width = TileWidth(UseVnni(), n), a_stride = p.pairs * 2;
@@ -731,36 +741,75 @@ void LoweredGemm(const Window& w, const PaddedSource<T>& x, int64_t rows, int64_
   }
 }
 
-// B of the weight gradient, packed (k-pairs along the pixels p) from the lowered rows of
-// window w of padded source x, widened exactly to int16: B(p, k') = lowered(p)[k'].
+// Pairs [kp0, kp1) of the weight gradient's B, packed (k-pairs along the pixels p) from the
+// lowered rows of window w of padded source x (`rows` rows in all), widened exactly to
+// int16: B(p, k') = lowered(p)[k'], pair kp at dst + (kp - kp0) n_padded 2.
+void PackLoweredPairs(const Window& w, const PaddedSource<uint8_t>& x, int64_t rows, int64_t kp0, int64_t kp1,
+                      int64_t n_padded, int16_t* dst) {
+  const int64_t kk = w.k(), run = w.taps_w * w.channels;
+  WindowCursor<uint8_t> cursor(w, x, 2 * kp0);
+  for (int64_t kp = kp0; kp < kp1; ++kp) {
+    // Row 2 kp's window, then row 2 kp + 1's (none past the last row): tap row t of each
+    // is one run of taps_w * channels bytes.
+    const uint8_t* start0 = cursor.Start();
+    cursor.Next();
+    const uint8_t* start1 = 2 * kp + 1 < rows ? cursor.Start() : nullptr;
+    cursor.Next();
+    int16_t* pair = dst + (kp - kp0) * n_padded * 2;
+    for (int64_t t = 0; t < w.taps_h; ++t) {
+      const int64_t at = t * x.wp * w.channels;
+      PackPair(start0 + at, start1 != nullptr ? start1 + at : nullptr, run, run, pair + 2 * t * run);
+    }
+    std::fill(pair + 2 * kk, pair + 2 * n_padded, int16_t{0});  // padding columns
+  }
+}
+
+// The weight gradient's whole packed B (for the tile path).
 PackedB PackLowered(const Window& w, const PaddedSource<uint8_t>& x, int64_t rows) {
   thread_local std::vector<int16_t> b_buffer;
-  const int64_t kk = w.k(), run = w.taps_w * w.channels;
-  PackedB p = PackedShape(kk, rows);
+  PackedB p = PackedShape(w.k(), rows);
   int16_t* bp = ThreadBuffer(b_buffer, p.pairs * p.n_padded * 2);
   p.b = bp;
   constexpr int64_t kChunkPairs = kChunkRows / 2;
-  const int64_t chunks = (p.pairs + kChunkPairs - 1) / kChunkPairs, n_padded = p.n_padded;
+  const int64_t chunks = (p.pairs + kChunkPairs - 1) / kChunkPairs;
 #pragma omp parallel for schedule(static)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     const int64_t kp0 = chunk * kChunkPairs, kp1 = std::min(p.pairs, kp0 + kChunkPairs);
-    WindowCursor<uint8_t> cursor(w, x, 2 * kp0);
-    for (int64_t kp = kp0; kp < kp1; ++kp) {
-      // Row 2 kp's window, then row 2 kp + 1's (none past the last row): tap row t of each
-      // is one run of taps_w * channels bytes.
-      const uint8_t* start0 = cursor.Start();
-      cursor.Next();
-      const uint8_t* start1 = 2 * kp + 1 < rows ? cursor.Start() : nullptr;
-      cursor.Next();
-      int16_t* dst = bp + kp * n_padded * 2;
-      for (int64_t t = 0; t < w.taps_h; ++t) {
-        const int64_t at = t * x.wp * w.channels;
-        PackPair(start0 + at, start1 != nullptr ? start1 + at : nullptr, run, run, dst + 2 * t * run);
-      }
-      std::fill(dst + 2 * kk, dst + 2 * n_padded, int16_t{0});  // padding columns
-    }
+    PackLoweredPairs(w, x, rows, kp0, kp1, p.n_padded, bp + kp0 * p.n_padded * 2);
   }
   return p;
+}
+
+// The weight gradient on the panel path with B packed on the fly: g_W [m][n] = A [m][rows]
+// B [rows][n], B the lowered x. The reduction splits into ranges, four per thread; each
+// task packs its range one kPairBlock block at a time into the thread's buffer (at most
+// 128 pairs of n_padded int16 pairs: 80 KB for block 1 of the small ResNet, in L2) and
+// runs the panel of every column tile on it, so the packed B (16 MB for that layer) never
+// goes to memory. Lanes, int32 blocks and the exact int64 range sums as MultiplyPacked's
+// panel path.
+void WeightGradPanels(const Window& w, const PaddedSource<uint8_t>& x, int64_t rows, const int16_t* a, int64_t m,
+                      int64_t n, const COut& c) {
+  const PackedB shape = PackedShape(n, rows);
+  const int64_t tiles_j = shape.n_padded / kColumnTile;
+  const int64_t ranges = std::min<int64_t>(shape.pairs, 4 * omp_get_max_threads());
+  thread_local std::vector<int64_t> sums_buffer;
+  int64_t* sums = ThreadBuffer(sums_buffer, ranges * tiles_j * m * kColumnTile);
+  std::fill_n(sums, ranges * tiles_j * m * kColumnTile, int64_t{0});
+#pragma omp parallel for schedule(static)
+  for (int64_t range = 0; range < ranges; ++range) {
+    thread_local std::vector<int16_t> block_buffer;
+    int16_t* block = ThreadBuffer(block_buffer, kPairBlock * shape.n_padded * 2);
+    const int64_t kp_begin = range * shape.pairs / ranges, kp_end = (range + 1) * shape.pairs / ranges;
+    for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
+      const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
+      PackLoweredPairs(w, x, rows, kp0, kp1, shape.n_padded, block);
+      for (int64_t tj = 0; tj < tiles_j; ++tj) {
+        PanelVnni(block, shape.n_padded, a + 2 * kp0, shape.pairs * 2, m, kp1 - kp0, tj * kColumnTile,
+                  sums + (range * tiles_j + tj) * m * kColumnTile);
+      }
+    }
+  }
+  AddPanelSums(sums, ranges, tiles_j, m, n, c);
 }
 
 }  // namespace
@@ -921,9 +970,13 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
   // product is weight index k of g_W.
   std::vector<int64_t> column_of(kk);
   for (int64_t k = 0; k < kk; ++k) column_of[k] = WeightIndexOfLowered(g, k);
-  const PackedB p = PackLowered(ConvWindow(g), SourceOf(g, *input), pn);
-  MultiplyPacked(p, PadA(g.out_channels, pn, e3_cm.data()), g.out_channels, kk,
-                 COut{.row_major = g_w, .column_of = column_of.data()});
+  const COut c{.row_major = g_w, .column_of = column_of.data()};
+  const int16_t* a = PadA(g.out_channels, pn, e3_cm.data());
+  if (UsePanel(g.out_channels, (pn + 1) / 2)) {
+    WeightGradPanels(ConvWindow(g), SourceOf(g, *input), pn, a, g.out_channels, kk, c);
+    return;
+  }
+  MultiplyPacked(PackLowered(ConvWindow(g), SourceOf(g, *input), pn), a, g.out_channels, kk, c);
 }
 
 }  // namespace octet

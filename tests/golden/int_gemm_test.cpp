@@ -263,6 +263,30 @@ TEST(IntConv, MatchesDirectConvolution) {
   }
 }
 
+// Weight gradients whose reduction (N OH OW pixels) reaches the panel path (at least 1024
+// pixel pairs) with B packed block by block: an odd pixel count (a half last pair), two row
+// tiles of output channels, stride 2, channel quads; with one and two threads.
+TEST(IntConv, PanelWeightGradientMatchesDirectConvolution) {
+  const std::vector<ConvGeometry> geometries = {
+      {3, 3, 29, 31, 5, 3, 1, 1},   // P = 2697
+      {2, 8, 33, 33, 12, 3, 1, 1},  // P = 2178, 12 output channels
+      {4, 4, 50, 50, 6, 3, 2, 1},   // P = 2500 at stride 2
+  };
+  std::mt19937_64 rng(44);
+  for (const ConvGeometry& g : geometries) {
+    for (ConvFill fill : {ConvFill::kRandom, ConvFill::kExtremeMixed, ConvFill::kFlagExtremes}) {
+      const ConvOperands op = MakeOperands(g, fill, rng);
+      const std::vector<int64_t> expected = NaiveWeightGrad(g, op);
+      for (const int threads : {1, 2}) {
+        const ThreadCount count(threads);
+        std::vector<int64_t> gw(g.weight_count(), -1);
+        ConvWeightGradInt(g, op.e3.data(), op.x0.data(), gw.data());
+        EXPECT_EQ(gw, expected) << Describe(g) << " fill " << static_cast<int>(fill) << " threads " << threads;
+      }
+    }
+  }
+}
+
 TEST(IntConv, HandCheckedAllMaxOperands) {
   // 3x3, pad 1, stride 1, one channel, x0 = 255, W = 127: a corner output reads 4 taps,
   // an edge 6, the centre 9.
