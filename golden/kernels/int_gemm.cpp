@@ -628,13 +628,14 @@ void Im2ColRows(const Window& w, const PaddedSource<T>& x, int64_t p0, int64_t p
 constexpr int64_t kChunkRows = 128;
 
 // e3 [N][K_out][pix] -> [K_out][N * pix].
-std::vector<int16_t> ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
+const int16_t* ChannelMajor(const ConvGeometry& g, const int16_t* e3) {
   const int64_t pix = g.out_height() * g.out_width();
-  std::vector<int16_t> out(g.out_channels * g.gemm_n());
+  thread_local std::vector<int16_t> buffer;
+  int16_t* out = ThreadBuffer(buffer, g.out_channels * g.gemm_n());  // every element written below
 #pragma omp parallel for schedule(static)
   for (int64_t ko = 0; ko < g.out_channels; ++ko) {
     for (int64_t n = 0; n < g.batch; ++n) {
-      std::copy_n(e3 + (n * g.out_channels + ko) * pix, pix, out.data() + ko * g.gemm_n() + n * pix);
+      std::copy_n(e3 + (n * g.out_channels + ko) * pix, pix, out + ko * g.gemm_n() + n * pix);
     }
   }
   return out;
@@ -793,10 +794,11 @@ void WeightGradPanels(const Window& w, const PaddedSource<uint8_t>& x, int64_t r
   const int64_t tiles_j = shape.n_padded / kColumnTile;
   const int64_t ranges = std::min<int64_t>(shape.pairs, 4 * omp_get_max_threads());
   thread_local std::vector<int64_t> sums_buffer;
-  int64_t* sums = ThreadBuffer(sums_buffer, ranges * tiles_j * m * kColumnTile);
-  std::fill_n(sums, ranges * tiles_j * m * kColumnTile, int64_t{0});
+  const int64_t range_sums = tiles_j * m * kColumnTile;
+  int64_t* sums = ThreadBuffer(sums_buffer, ranges * range_sums);
 #pragma omp parallel for schedule(static)
   for (int64_t range = 0; range < ranges; ++range) {
+    std::fill_n(sums + range * range_sums, range_sums, int64_t{0});  // by the task that adds to them
     thread_local std::vector<int16_t> block_buffer;
     int16_t* block = ThreadBuffer(block_buffer, kPairBlock * shape.n_padded * 2);
     const int64_t kp_begin = range * shape.pairs / ranges, kp_end = (range + 1) * shape.pairs / ranges;
@@ -965,13 +967,13 @@ void ConvWeightGradInt(const ConvGeometry& g, const int16_t* e3, const uint8_t* 
     local.Assign(g, x0);
     input = &local;
   }
-  const std::vector<int16_t> e3_cm = ChannelMajor(g, e3);  // [K_out][P]
+  const int16_t* e3_cm = ChannelMajor(g, e3);  // [K_out][P], in this thread's buffer
   // g_W [K_out][K] = e3 [K_out][P] * col [P][K']: the reduction runs over p; column k' of the
   // product is weight index k of g_W.
   std::vector<int64_t> column_of(kk);
   for (int64_t k = 0; k < kk; ++k) column_of[k] = WeightIndexOfLowered(g, k);
   const COut c{.row_major = g_w, .column_of = column_of.data()};
-  const int16_t* a = PadA(g.out_channels, pn, e3_cm.data());
+  const int16_t* a = PadA(g.out_channels, pn, e3_cm);
   if (UsePanel(g.out_channels, (pn + 1) / 2)) {
     WeightGradPanels(ConvWindow(g), SourceOf(g, *input), pn, a, g.out_channels, kk, c);
     return;

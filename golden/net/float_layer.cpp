@@ -159,7 +159,7 @@ const Tensor<float>& FloatHead::Backward() {
   g_b_ = Tensor<float>(b_.shape);
   fl::LinearBackward(n, channels_, classes_, pooled_.ptr(), w_.ptr(), dlogits_.ptr(), dpooled_.ptr(), g_w_.ptr(),
                      g_b_.ptr());
-  dx_ = Tensor<float>(x_shape_);
+  ResizeForOverwrite(dx_, x_shape_);  // every element written below
   fl::GlobalAvgPoolBackward(n, channels_, hw, dpooled_.ptr(), dx_.ptr());
   return dx_;
 }

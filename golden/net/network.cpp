@@ -18,13 +18,12 @@ void SumInto(const Tensor<float>& a, const Tensor<float>& b, Tensor<float>& out)
 void SumInto(const IntError& a, const IntError& b, IntError& out) { AddErrors(a, b, out); }
 void SumInto(const IntError& a, const Int8Error& b, IntError& out) { AddErrors(a, b, out); }
 
-// Integer activation (frac_A bits) to float, exact.
-Tensor<float> ToFloat(const Tensor<uint8_t>& x, int frac) {
-  Tensor<float> out(x.shape);
+// Integer activation (frac_A bits) to float, exact, into out's storage.
+void ToFloatInto(const Tensor<uint8_t>& x, int frac, Tensor<float>& out) {
+  ResizeForOverwrite(out, x.shape);  // every element written below
   const float scale = std::ldexp(1.0f, -frac);  // a power of two: the product is exact
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < x.size(); ++i) out[i] = static_cast<float>(x[i]) * scale;
-  return out;
 }
 
 // Element-wise passes over a whole tensor run in rows of kRow elements (the last one
@@ -54,9 +53,10 @@ void QuantizeActivationRow(const float* x, int64_t count, int frac_a, int64_t a_
   for (int64_t i = 0; i < count; ++i) out[i] = static_cast<uint8_t>(fx::Saturate(fx::RoundHalfEvenScale(x[i], frac_a), 0, a_max));
 }
 
-// Q_A of a float activation (already >= 0 after ReLU): RHE to frac_A bits, clipped.
-Tensor<uint8_t> QuantizeActivation(const Tensor<float>& x, const Scheme& s) {
-  Tensor<uint8_t> out(x.shape);
+// Q_A of a float activation (already >= 0 after ReLU): RHE to frac_A bits, clipped, into
+// out's storage.
+void QuantizeActivationInto(const Tensor<float>& x, const Scheme& s, Tensor<uint8_t>& out) {
+  ResizeForOverwrite(out, x.shape);  // every element written below
   const int64_t a_max = (int64_t{1} << s.k_A) - 1;
   const int64_t rows = x.size() / kRow;
 #pragma omp parallel for schedule(static)
@@ -64,7 +64,6 @@ Tensor<uint8_t> QuantizeActivation(const Tensor<float>& x, const Scheme& s) {
     const int64_t i0 = row * kRow;
     QuantizeActivationRow(x.ptr() + i0, std::min(kRow, x.size() - i0), s.frac_A(), a_max, out.ptr() + i0);
   }
-  return out;
 }
 
 // Input pixels p in 0..255 stand for p / 255; the integer stem reads Q_A(p / 255) =
@@ -209,7 +208,7 @@ double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* 
   }
   // Quantized scheme: the stem yields the integer activation of block 0.
   if (float_stem_) {
-    stem_act_ = QuantizeActivation(FloatStemForward(images), scheme_);
+    QuantizeActivationInto(FloatStemForward(images), scheme_, stem_act_);
   } else {
     quant_stem_->Forward(QuantizeImage(images, image_shape, scheme_), nullptr);
     stem_act_ = quant_stem_->x4();
@@ -226,7 +225,7 @@ double Network::Forward(const uint8_t* images, const uint16_t* labels, int64_t* 
     act = &b.conv2.x4();
   }
   if (quant_head_) return quant_head_->Forward(*act, labels, correct);
-  head_input_ = ToFloat(*act, scheme_.frac_A());
+  ToFloatInto(*act, scheme_.frac_A(), head_input_);
   return head_->Forward(head_input_, labels, correct);
 }
 

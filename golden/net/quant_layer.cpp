@@ -5,6 +5,7 @@
 #include <cmath>
 #include <span>
 
+#include "golden/core/copy_into.h"
 #include "golden/core/error.h"
 #include "golden/core/vector_clones.h"
 #include "golden/kernels/int_batchnorm.h"
@@ -135,7 +136,7 @@ void QuantLayer::Forward(const Tensor<uint8_t>& x0, const Tensor<int64_t>* resid
   const Shape out_shape = {g.batch, g.out_channels, g.out_height(), g.out_width()};
   if (x0.size() != g.input_count())
     Fail("layer {}: input has {} elements, expected {}", config_.name, x0.size(), g.input_count());
-  t_.x0 = x0;
+  CopyInto(x0, t_.x0);
 
   t_.wq = QuantizeWeights(s_, t_.w);  // paper eq. 9
 
@@ -212,7 +213,8 @@ const Int8Error& QuantLayer::BackwardFromOutput(const Tensor<float>& error, cons
 
 void QuantLayer::BackwardFromE1(const Int8Error& e1, const StepContext& ctx) {
   t_.e0 = Int8Error{};  // a layer without ReLU has no E1 of its own
-  t_.e1 = e1;
+  CopyInto(e1.v, t_.e1.v);
+  t_.e1.exp = e1.exp;
   Backward(ctx);
 }
 
