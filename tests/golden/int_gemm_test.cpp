@@ -243,6 +243,9 @@ const std::vector<ConvGeometry> kGeometries = {
     // Channel counts that fill whole k-quads (the forward's implicit lowering, no im2col) at
     // strides 2 and 3, with even and odd kernels and pads.
     {2, 8, 9, 11, 6, 3, 2, 1}, {2, 4, 10, 7, 4, 1, 2, 0}, {2, 8, 7, 9, 5, 2, 2, 0}, {1, 12, 6, 6, 8, 4, 3, 1},
+    // 16 and 32 channels on the output side of a GEMM (the forward's K_out, the error's
+    // C_in): full 8-row tiles stored as transposed 8 x 8 blocks, and ragged last tiles.
+    {2, 4, 6, 7, 16, 3, 1, 1}, {2, 16, 5, 9, 3, 3, 1, 1}, {3, 8, 7, 5, 32, 3, 2, 1},
 };
 
 TEST(IntConv, MatchesDirectConvolution) {
