@@ -399,7 +399,7 @@ void TileVnni(const PackedB& p, const ARows<int16_t>& a, int64_t i0, int64_t row
 // m = K_out, k = N OH OW). The row tiles of TileVnni would each stream the whole packed B
 // from memory; here one call takes one column tile (32 columns) of a range of the
 // reduction and runs every row tile on each kPairBlock-pair block of B while that block
-// (8 KB) is in L1. The lanes and their int32 blocks are the same as TileVnni's (at most
+// (16 KB) is in L1. The lanes and their int32 blocks are the same as TileVnni's (at most
 // kPairBlock pairs per int32 lane: exact); the int64 sums of the ranges are added
 // afterwards (AddPanelSums), exact in any order.
 // b: B's packed rows from the range's first pair (n_padded columns each); a: A's rows from
