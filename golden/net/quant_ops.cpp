@@ -246,13 +246,12 @@ int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, Tensor<int1
 
 int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, uint64_t max_abs, Tensor<int16_t>& e3,
                Tensor<uint16_t>& words) {
-  return QuantizeE2Impl(
-      s,
-      [&](std::span<int16_t> out) {
-        return s.e2_mode == E2Mode::kFlag ? q::FlagQuantize(m, exp, max_abs, out)
-                                          : q::ShiftQuantize(m, exp, max_abs, s.k_E2, out);
-      },
-      e3, words);
+  if (s.e2_mode == E2Mode::kFlag) {  // values and their stored words in one pass
+    ResizeForOverwrite(words, e3.shape);
+    return q::FlagQuantize(m, exp, max_abs, Span(e3), Span(words));
+  }
+  words = Tensor<uint16_t>();
+  return q::ShiftQuantize(m, exp, max_abs, s.k_E2, Span(e3));
 }
 
 int QuantizeE2(const Scheme& s, std::span<const float> x, Tensor<int16_t>& e3, Tensor<uint16_t>& words) {

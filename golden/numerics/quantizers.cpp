@@ -86,6 +86,14 @@ void FlagEncodeChunk(const int16_t* values, int64_t count, uint16_t* words) {
   for (int64_t i = 0; i < count; ++i) words[i] = FlagEncode(values[i]);
 }
 
+OCTET_VECTOR_CLONES
+void FlagQuantizeEncodeChunk(const int64_t* m, int64_t count, int t, int16_t* out, uint16_t* words) {
+  for (int64_t i = 0; i < count; ++i) {
+    out[i] = FlagQuantizeInRange(m[i], t);
+    words[i] = FlagEncode(out[i]);
+  }
+}
+
 // round(log2 max |x|) for max |x| = max_abs * 2^exp, or 0 when all zero.
 int ExponentOfMax(uint64_t max_abs, int exp) { return max_abs == 0 ? 0 : fx::RoundLog2(max_abs) + exp; }
 
@@ -230,14 +238,29 @@ int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out) {
 }
 
 int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out) {
+  return FlagQuantize(m, exp, max_abs, out, {});
+}
+
+int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out,
+                 std::span<uint16_t> words) {
   const int sc_exp = ExponentOfMax(max_abs, exp) - 7;  // Sc = R / 2^(k_E2 - 1) = R / 128
   const int t = sc_exp - exp;                    // right shift of |m| to Sc
   const int64_t count = static_cast<int64_t>(m.size());
+  const bool encode = !words.empty();  // FlagQuantize without words passes an empty span
   if (FlagShiftInRange(t)) {
-    ForEachChunk(count, [&](int64_t i0, int64_t n) { FlagQuantizeChunk(m.data() + i0, n, t, out.data() + i0); });
+    ForEachChunk(count, [&](int64_t i0, int64_t n) {
+      if (encode) {
+        FlagQuantizeEncodeChunk(m.data() + i0, n, t, out.data() + i0, words.data() + i0);
+      } else {
+        FlagQuantizeChunk(m.data() + i0, n, t, out.data() + i0);
+      }
+    });
   } else {
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < count; ++i) out[i] = FlagQuantizeElement(m[i], t);
+    for (int64_t i = 0; i < count; ++i) {
+      out[i] = FlagQuantizeElement(m[i], t);
+      if (encode) words[i] = FlagEncode(out[i]);
+    }
   }
   return sc_exp - 7;  // small-region LSB: Q(x / Sc, 8) -> Sc / 128
 }

@@ -37,6 +37,9 @@ int FlagQuantize(std::span<const float> x, std::span<int16_t> out);
 // unit computes it with dx1): the same outputs without a pass over m to find it.
 int ShiftQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, int k, std::span<int16_t> out);
 int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out);
+// The same, writing each value's stored word (FlagEncode) to words in the same pass.
+int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out,
+                 std::span<uint16_t> words);
 
 // The 9-bit stored word of a flag-quantized value (paper Fig. 4), canonical encoding:
 //   bit 8 flag (1: |value| >= Sc), bit 7 sign (1: negative), bits 6..0 magnitude.

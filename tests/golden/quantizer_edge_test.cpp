@@ -114,6 +114,14 @@ TEST(QuantizerKnownMax, SameAsSearchingForIt) {
       I16 a(m.size()), b(m.size());
       EXPECT_EQ(q::FlagQuantize(m, exp, max_abs, a), q::FlagQuantize(m, exp, b));
       EXPECT_EQ(a, b);
+      // With the stored words written in the same pass: the same values, and each word the
+      // value's FlagEncode.
+      std::vector<uint16_t> words(m.size(), 0xFFFF), encoded(m.size());
+      I16 c(m.size());
+      EXPECT_EQ(q::FlagQuantize(m, exp, max_abs, c, words), q::FlagQuantize(m, exp, b));
+      EXPECT_EQ(c, b);
+      q::FlagEncode(b, encoded);
+      EXPECT_EQ(words, encoded);
       EXPECT_EQ(q::ShiftQuantize(m, exp, max_abs, 16, a), q::ShiftQuantize(m, exp, 16, b));
       EXPECT_EQ(a, b);
     }
