@@ -259,10 +259,12 @@ void NormalizeRowAvx512(const int32_t* x1, int64_t count, int x1_shift, int64_t 
                         int64_t den, int x2_bits, double limit, int32_t* x2) {
   const double inv_scalar = 1.0 / static_cast<double>(den);
   const __m512d inv = _mm512_set1_pd(inv_scalar), scaled_inv = _mm512_set1_pd(std::ldexp(inv_scalar, num_shift));
-  const __m512d x1_scale = _mm512_set1_pd(std::ldexp(1.0, x1_shift)), mu_d = _mm512_set1_pd(static_cast<double>(mu_aligned));
+  const __m512d x1_scale = _mm512_set1_pd(std::ldexp(1.0, x1_shift));
+  const __m512d mu_d = _mm512_set1_pd(static_cast<double>(mu_aligned));
   const __m512d clear = _mm512_set1_pd(limit);
   const int64_t x2_max = (int64_t{1} << (x2_bits - 1)) - 1;
-  const __m512d hi_d = _mm512_set1_pd(static_cast<double>(x2_max)), lo_d = _mm512_set1_pd(static_cast<double>(-x2_max - 1));
+  const __m512d hi_d = _mm512_set1_pd(static_cast<double>(x2_max));
+  const __m512d lo_d = _mm512_set1_pd(static_cast<double>(-x2_max - 1));
   const __m512i den_v = _mm512_set1_epi64(den), mu = _mm512_set1_epi64(mu_aligned);
   const __m512i hi = _mm512_set1_epi64(x2_max), lo = _mm512_set1_epi64(-x2_max - 1);
   const __m128i x1_count = _mm_cvtsi32_si128(x1_shift), num_count = _mm_cvtsi32_si128(num_shift);
@@ -321,7 +323,8 @@ uint64_t GradientRowAvx512(const GradientConstants& k, const int8_t* e1, const i
     _mm512_mask_storeu_epi64(dx1 + i, lanes, y);
     max_abs = _mm512_mask_max_epu64(max_abs, lanes, max_abs, _mm512_abs_epi64(y));
   }
-  return std::max(static_cast<uint64_t>(_mm512_reduce_max_epu64(max_abs)), static_cast<uint64_t>(_mm512_reduce_max_pd(max_abs_d)));
+  return std::max(static_cast<uint64_t>(_mm512_reduce_max_epu64(max_abs)),
+                  static_cast<uint64_t>(_mm512_reduce_max_pd(max_abs_d)));
 }
 
 #pragma GCC diagnostic pop

@@ -450,7 +450,9 @@ void AddPanelSums(const int64_t* sums, int64_t ranges, int64_t tiles_j, int64_t 
     for (int64_t j = 0; j < n; ++j) {
       const int64_t tj = j / kColumnTile, v = j % kColumnTile;
       int64_t total = 0;
-      for (int64_t range = 0; range < ranges; ++range) total += sums[((range * tiles_j + tj) * m + i) * kColumnTile + v];
+      for (int64_t range = 0; range < ranges; ++range) {
+        total += sums[((range * tiles_j + tj) * m + i) * kColumnTile + v];
+      }
       c.row_major[i * n + (c.column_of != nullptr ? c.column_of[j] : j)] = total;
     }
   }

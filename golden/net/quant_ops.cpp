@@ -313,8 +313,8 @@ void MomentumUpdate(const Scheme& s, int64_t lr, const Tensor<G>& grad, int64_t 
 #pragma omp parallel for schedule(static) if (rows > 0)
   for (int64_t row = 0; row <= rows; ++row) {
     const int64_t i0 = row * kParallelElements;
-    MomentumRow(mom, lr, s.frac_GC() - s.frac_Acc(), grad.ptr() + i0, std::min(kParallelElements, grad.size() - i0), bound, param.ptr() + i0,
-                acc_q.ptr() + i0, acc_out.ptr() + i0, delta_out.ptr() + i0);
+    MomentumRow(mom, lr, s.frac_GC() - s.frac_Acc(), grad.ptr() + i0, std::min(kParallelElements, grad.size() - i0),
+                bound, param.ptr() + i0, acc_q.ptr() + i0, acc_out.ptr() + i0, delta_out.ptr() + i0);
   }
 }
 

@@ -340,7 +340,8 @@ TEST(IntBatchNormBackward, RandomChannelsMatchFormula) {
 
 // The row kernels round most quotients from a double estimate and settle those near a
 // half-integer with the exact remainder. Channels of two elements {m, m + 2^k - 1} have
-// (x1 at 14 fractional bits, sigma_q at 15) sigma_q = 2^k and x2 = -+(2^k - 1) 2^(15 - k), so dx1 = num / den with den = 2^(k + 31) and
+// (x1 at 14 fractional bits, sigma_q at 15) sigma_q = 2^k and x2 = -+(2^k - 1) 2^(15 - k),
+// so dx1 = num / den with den = 2^(k + 31) and
 // num = gamma_q 2^31 [(2 e1_i - sum e1) 2^30 -+ (2^k - 1)^2 2^(30 - 2k) (e1_1 - e1_0)]: a tie
 // exactly when the bracket times gamma_q has 2-adic valuation k - 1, i.e. when
 // 30 - 2k + v(e1_1 - e1_0) + v(gamma_q) = k - 1. Every dx1 here is a tie, and must round to even.
