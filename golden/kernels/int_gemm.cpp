@@ -165,10 +165,12 @@ bool UseVnni();
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
-// Stores the 8 x 8 block src[r * src_stride + j] (r, j < 8) transposed, dst[j * dst_stride
-// + r]: a tile's eight consecutive pixels of eight channels into the channels' planes,
-// with unpacks and lane permutes instead of 64 scalar stores. int32: eight 256-bit rows.
-__attribute__((target("avx2"))) inline void StoreTransposed8x8(const int32_t* src, int64_t src_stride, int32_t* dst,
+// One 8 x 8 block of a transpose into strided rows: dst[j * dst_stride + r] = src[r *
+// src_stride + j] (r, j < 8), a tile's eight consecutive pixels of eight channels into the
+// channels' planes, with unpacks and lane permutes instead of 64 scalar stores (the SSE2
+// TransposeBlock8 below does the same for the lowering's 16- and 8-bit elements). int32:
+// eight 256-bit rows.
+__attribute__((target("avx2"))) inline void TransposeBlock8(const int32_t* src, int64_t src_stride, int32_t* dst,
                                                                 int64_t dst_stride) {
   __m256i row[8], pair[8], quad[8];
   for (int r = 0; r < 8; ++r) row[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + r * src_stride));
@@ -192,7 +194,7 @@ __attribute__((target("avx2"))) inline void StoreTransposed8x8(const int32_t* sr
 
 // The same for int64: eight 512-bit rows, pairs interleaved by 64-bit unpacks, then 128-bit
 // lanes gathered by two rounds of vshufi64x2.
-__attribute__((target("avx512f"))) inline void StoreTransposed8x8(const int64_t* src, int64_t src_stride, int64_t* dst,
+__attribute__((target("avx512f"))) inline void TransposeBlock8(const int64_t* src, int64_t src_stride, int64_t* dst,
                                                                    int64_t dst_stride) {
   __m512i row[8], pair[8], half[8];
   for (int r = 0; r < 8; ++r) row[r] = _mm512_loadu_si512(src + r * src_stride);
@@ -236,17 +238,19 @@ void StoreTile(const COut& out, const T (&tile)[kRowTile][kWidth], int64_t i0, i
     // The rows are consecutive pixels of one image's planes (no phase gaps): each column
     // goes to one run of `rows` elements of its channel's plane.
     const int64_t base = image * n * out.plane_pix + out.origin + q;
-    constexpr bool kSameWidth = std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>;
-    if (kSameWidth && rows == 8 && cols % 8 == 0 && UseVnni() &&
-        (std::is_same_v<T, int32_t> ? out.nchw32 != nullptr : out.nchw64 != nullptr)) {
-      for (int64_t j = 0; j < cols; j += 8) {
-        if constexpr (std::is_same_v<T, int32_t>) {
-          StoreTransposed8x8(&tile[0][j], kWidth, out.nchw32 + base + (j0 + j) * out.plane_pix, out.plane_pix);
-        } else if constexpr (std::is_same_v<T, int64_t>) {
-          StoreTransposed8x8(&tile[0][j], kWidth, out.nchw64 + base + (j0 + j) * out.plane_pix, out.plane_pix);
-        }
+    if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>) {
+      T* planes = nullptr;  // the output planes when their elements are the tile's type
+      if constexpr (std::is_same_v<T, int32_t>) {
+        planes = out.nchw32;
+      } else {
+        planes = out.nchw64;
       }
-      return;
+      if (planes != nullptr && rows == 8 && cols % 8 == 0 && UseVnni()) {  // a full tile
+        for (int64_t j = 0; j < cols; j += 8) {
+          TransposeBlock8(&tile[0][j], kWidth, planes + base + (j0 + j) * out.plane_pix, out.plane_pix);
+        }
+        return;
+      }
     }
     for (int64_t j = 0; j < cols; ++j) {
       if (out.nchw32 != nullptr) {
@@ -456,6 +460,35 @@ void AddPanelSums(const int64_t* sums, int64_t ranges, int64_t tiles_j, int64_t 
       c.row_major[i * n + (c.column_of != nullptr ? c.column_of[j] : j)] = total;
     }
   }
+}
+
+// The panel path: C [m][n] = A [m][2 pairs] (padded, see PadA) * B, B's packed rows (pairs
+// of `shape`) given block by block: block_of(kp0, kp1) returns pairs [kp0, kp1) (at most
+// kPairBlock of them) packed as in PackedB, from a packed B or packed on the fly into the
+// calling thread's buffer. The reduction splits into ranges, four per thread, each one task
+// that runs the panel of every column tile on each of its blocks while the block is in
+// cache; then the ranges' exact int64 sums are added (any split gives the same bits).
+template <typename BlockOf>
+void RunPanels(const PackedB& shape, const int16_t* a, int64_t m, int64_t n, const COut& c, const BlockOf& block_of) {
+  const int64_t tiles_j = shape.n_padded / kColumnTile;
+  const int64_t ranges = std::min<int64_t>(shape.pairs, 4 * omp_get_max_threads());
+  thread_local std::vector<int64_t> sums_buffer;
+  const int64_t range_sums = tiles_j * m * kColumnTile;
+  int64_t* sums = ThreadBuffer(sums_buffer, ranges * range_sums);
+#pragma omp parallel for schedule(static)
+  for (int64_t range = 0; range < ranges; ++range) {
+    std::fill_n(sums + range * range_sums, range_sums, int64_t{0});  // by the task that adds to them
+    const int64_t kp_begin = range * shape.pairs / ranges, kp_end = (range + 1) * shape.pairs / ranges;
+    for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
+      const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
+      const int16_t* block = block_of(kp0, kp1);
+      for (int64_t tj = 0; tj < tiles_j; ++tj) {
+        PanelVnni(block, shape.n_padded, a + 2 * kp0, shape.pairs * 2, m, kp1 - kp0, tj * kColumnTile,
+                  sums + (range * tiles_j + tj) * m * kColumnTile);
+      }
+    }
+  }
+  AddPanelSums(sums, ranges, tiles_j, m, n, c);
 }
 
 // Forward path with 8-bit operands: x1 = W_q x0 multiplies unsigned activations (0..255)
@@ -748,31 +781,8 @@ void U8Tile(const ARows<uint8_t>& a, int64_t quads, const int8_t* bq, int64_t n_
 // C [m][n] = A [m][2 pairs] (padded, see PadA) * B (packed): the panel path for a short,
 // deep GEMM, else tiles.
 void MultiplyPacked(const PackedB& p, const int16_t* a, int64_t m, int64_t n, const COut& c) {
-  if (UsePanel(m, p.pairs) && c.row_major != nullptr) {
-    // Short, deep GEMM: PanelVnni over (column tile, reduction segment) tasks, at least
-    // 8 of them and a multiple of the thread count where the reduction allows, so that
-    // the threads share the work evenly; then the segments' sums (exact int64 sums: any
-    // segmentation gives the same bits).
-    const int64_t tiles_j = p.n_padded / kColumnTile;
-    const int64_t blocks = (p.pairs + kPairBlock - 1) / kPairBlock;
-    const int64_t threads = omp_get_max_threads();
-    int64_t segments = (8 + tiles_j - 1) / tiles_j;
-    while ((segments * tiles_j) % threads != 0 && segments < 8 * threads) ++segments;
-    segments = std::min(blocks, segments);
-    const int64_t blocks_per_segment = (blocks + segments - 1) / segments;
-    thread_local std::vector<int64_t> sums_buffer;
-    int64_t* sums = ThreadBuffer(sums_buffer, segments * tiles_j * m * kColumnTile);
-    std::fill_n(sums, segments * tiles_j * m * kColumnTile, int64_t{0});
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t seg = 0; seg < segments; ++seg) {
-      for (int64_t tj = 0; tj < tiles_j; ++tj) {
-        const int64_t kp_begin = std::min(p.pairs, seg * blocks_per_segment * kPairBlock);
-        const int64_t kp_end = std::min(p.pairs, (seg + 1) * blocks_per_segment * kPairBlock);
-        PanelVnni(p.b + kp_begin * p.n_padded * 2, p.n_padded, a + 2 * kp_begin, p.pairs * 2, m, kp_end - kp_begin,
-                  tj * kColumnTile, sums + (seg * tiles_j + tj) * m * kColumnTile);
-      }
-    }
-    AddPanelSums(sums, segments, tiles_j, m, n, c);
+  if (UsePanel(m, p.pairs) && c.row_major != nullptr) {  // short, deep GEMM
+    RunPanels(p, a, m, n, c, [&](int64_t kp0, int64_t) { return p.b + kp0 * p.n_padded * 2; });
     return;
   }
   const int64_t width = TileWidth(UseVnni(), n), a_stride = p.pairs * 2;
@@ -856,36 +866,18 @@ PackedB PackLowered(const Window& w, const PaddedSource<uint8_t>& x, int64_t row
 }
 
 // The weight gradient on the panel path with B packed on the fly: g_W [m][n] = A [m][rows]
-// B [rows][n], B the lowered x. The reduction splits into ranges, four per thread; each
-// task packs its range one kPairBlock block at a time into the thread's buffer (at most
-// 128 pairs of n_padded int16 pairs: 80 KB for block 1 of the small ResNet, in L2) and
-// runs the panel of every column tile on it, so the packed B (16 MB for that layer) never
-// goes to memory. Lanes, int32 blocks and the exact int64 range sums as MultiplyPacked's
-// panel path.
+// B [rows][n], B the lowered x, each block packed into the thread's buffer (at most 128
+// pairs of n_padded int16 pairs: 80 KB for block 1 of the small ResNet, in L2), so the
+// whole packed B (16 MB for that layer) never goes to memory.
 void WeightGradPanels(const Window& w, const PaddedSource<uint8_t>& x, int64_t rows, const int16_t* a, int64_t m,
                       int64_t n, const COut& c) {
   const PackedB shape = PackedShape(n, rows);
-  const int64_t tiles_j = shape.n_padded / kColumnTile;
-  const int64_t ranges = std::min<int64_t>(shape.pairs, 4 * omp_get_max_threads());
-  thread_local std::vector<int64_t> sums_buffer;
-  const int64_t range_sums = tiles_j * m * kColumnTile;
-  int64_t* sums = ThreadBuffer(sums_buffer, ranges * range_sums);
-#pragma omp parallel for schedule(static)
-  for (int64_t range = 0; range < ranges; ++range) {
-    std::fill_n(sums + range * range_sums, range_sums, int64_t{0});  // by the task that adds to them
+  RunPanels(shape, a, m, n, c, [&](int64_t kp0, int64_t kp1) {
     thread_local std::vector<int16_t> block_buffer;
     int16_t* block = ThreadBuffer(block_buffer, kPairBlock * shape.n_padded * 2);
-    const int64_t kp_begin = range * shape.pairs / ranges, kp_end = (range + 1) * shape.pairs / ranges;
-    for (int64_t kp0 = kp_begin; kp0 < kp_end; kp0 += kPairBlock) {
-      const int64_t kp1 = std::min(kp_end, kp0 + kPairBlock);
-      PackLoweredPairs(w, x, rows, kp0, kp1, shape.n_padded, block);
-      for (int64_t tj = 0; tj < tiles_j; ++tj) {
-        PanelVnni(block, shape.n_padded, a + 2 * kp0, shape.pairs * 2, m, kp1 - kp0, tj * kColumnTile,
-                  sums + (range * tiles_j + tj) * m * kColumnTile);
-      }
-    }
-  }
-  AddPanelSums(sums, ranges, tiles_j, m, n, c);
+    PackLoweredPairs(w, x, rows, kp0, kp1, shape.n_padded, block);
+    return static_cast<const int16_t*>(block);
+  });
 }
 
 }  // namespace

@@ -219,29 +219,8 @@ void InitializeWeights(const Scheme& s, uint64_t seed, uint32_t layer, int64_t f
   }
 }
 
-namespace {
-
-template <typename Quantize>
-int QuantizeE2Impl(const Scheme& s, Quantize&& quantize, Tensor<int16_t>& e3, Tensor<uint16_t>& words) {
-  const int exp = quantize(Span(e3));
-  if (s.e2_mode == E2Mode::kFlag) {
-    ResizeForOverwrite(words, e3.shape);
-    q::FlagEncode(Span(std::as_const(e3)), Span(words));
-  } else {
-    words = Tensor<uint16_t>();
-  }
-  return exp;
-}
-
-}  // namespace
-
 int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, Tensor<int16_t>& e3, Tensor<uint16_t>& words) {
-  return QuantizeE2Impl(
-      s,
-      [&](std::span<int16_t> out) {
-        return s.e2_mode == E2Mode::kFlag ? q::FlagQuantize(m, exp, out) : q::ShiftQuantize(m, exp, s.k_E2, out);
-      },
-      e3, words);
+  return QuantizeE2(s, m, exp, q::MaxMagnitude(m), e3, words);
 }
 
 int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, uint64_t max_abs, Tensor<int16_t>& e3,
@@ -255,12 +234,14 @@ int QuantizeE2(const Scheme& s, std::span<const int64_t> m, int exp, uint64_t ma
 }
 
 int QuantizeE2(const Scheme& s, std::span<const float> x, Tensor<int16_t>& e3, Tensor<uint16_t>& words) {
-  return QuantizeE2Impl(
-      s,
-      [&](std::span<int16_t> out) {
-        return s.e2_mode == E2Mode::kFlag ? q::FlagQuantize(x, out) : q::ShiftQuantize(x, s.k_E2, out);
-      },
-      e3, words);
+  if (s.e2_mode == E2Mode::kFlag) {
+    const int exp = q::FlagQuantize(x, Span(e3));
+    ResizeForOverwrite(words, e3.shape);
+    q::FlagEncode(Span(std::as_const(e3)), Span(words));
+    return exp;
+  }
+  words = Tensor<uint16_t>();
+  return q::ShiftQuantize(x, s.k_E2, Span(e3));
 }
 
 Tensor<int32_t> QuantizeParameterGradient(const Scheme& s, const Tensor<int64_t>& m, int exp) {

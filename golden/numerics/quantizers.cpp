@@ -65,7 +65,7 @@ bool ShiftInRange(int shift) { return shift >= 1 && shift <= 63; }
 bool FlagShiftInRange(int t) { return t >= 8 && t <= 63; }
 
 OCTET_VECTOR_CLONES
-uint64_t MaxMagnitude(const int64_t* m, int64_t count) {
+uint64_t MaxMagnitudeRow(const int64_t* m, int64_t count) {
   uint64_t max_abs = 0;
   for (int64_t i = 0; i < count; ++i) max_abs = std::max(max_abs, Magnitude(m[i]));
   return max_abs;
@@ -111,7 +111,7 @@ struct IntInput {
 #pragma omp parallel for reduction(max : max_abs) schedule(static) if (chunks > 1)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t i0 = chunk * kChunk;
-      max_abs = std::max(max_abs, q::MaxMagnitude(m.data() + i0, std::min(kChunk, count - i0)));
+      max_abs = std::max(max_abs, MaxMagnitudeRow(m.data() + i0, std::min(kChunk, count - i0)));
     }
     return max_abs;
   }
@@ -193,6 +193,7 @@ int ShiftQuantizeInt(std::span<const int64_t> m, int exp, int r, int k, std::spa
 }  // namespace
 
 int ShiftExponent(std::span<const int64_t> m, int exp) { return IntInput{m, exp}.MaxExponent(); }
+uint64_t MaxMagnitude(std::span<const int64_t> m) { return IntInput{m, 0}.MaxMagnitude(); }
 int ShiftExponent(std::span<const float> x) { return FloatInput{x}.MaxExponent(); }
 
 int64_t ShiftQuantizeElement(int64_t m, int shift, int k) {
@@ -234,7 +235,7 @@ int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out) {
 }
 
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out) {
-  return FlagQuantize(m, exp, IntInput{m, exp}.MaxMagnitude(), out);
+  return FlagQuantize(m, exp, MaxMagnitude(m), out);
 }
 
 int FlagQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, std::span<int16_t> out) {

@@ -33,6 +33,9 @@ int ShiftQuantize(std::span<const float> x, int k, std::span<int8_t> out);
 // gives |out| = 128 * clip(RHE(|x| / Sc), 1, 127). Returns exp = r - 14.
 int FlagQuantize(std::span<const int64_t> m, int exp, std::span<int16_t> out);
 int FlagQuantize(std::span<const float> x, std::span<int16_t> out);
+// max |m| over an integer tensor (|INT64_MIN| taken as 2^63 - 1), from which the quantizers
+// above take R.
+uint64_t MaxMagnitude(std::span<const int64_t> m);
 // SQ and Flag QE2 of an integer tensor whose max |m| the caller already has (the BN backward
 // unit computes it with dx1): the same outputs without a pass over m to find it.
 int ShiftQuantize(std::span<const int64_t> m, int exp, uint64_t max_abs, int k, std::span<int16_t> out);
